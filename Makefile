@@ -1,0 +1,102 @@
+# coodie — the two commands a newcomer needs:
+#   make compare   the driver comparison against the local Cassandra node
+#   make test      every test: lint + types, C tests (plain and ASan/UBSan), unit, integration
+# Everything else below is a building block of those two.
+
+PYTHON   ?= python3
+VENV     ?= .venv
+PY       := $(VENV)/bin/python
+NODE     := $(PYTHON) tools/cassandra/node.py
+EXTRAS   ?= dev,scylla,acsylla,python-rs,bench
+FUZZ_SECONDS ?= 5
+
+.PHONY: help setup system-deps venv build db-fetch db-start db-start-secure db-stop db-status db-logs \
+        test test-fast lint typecheck c-test c-asan-test c-valgrind-test fuzz unit integration \
+        asan-python compare bench clean
+
+help:
+	@echo "make compare   - run the driver comparison against the local Cassandra node"
+	@echo "make test      - run every test (starts and stops the node when needed)"
+	@echo "make setup     - venv, Python deps, C extension build, Cassandra jars (idempotent)"
+	@echo "make db-start | db-stop | db-status | db-logs | db-start-secure"
+
+# ---------------------------------------------------------------- set-up --
+system-deps:
+	@sh tools/system-deps.sh
+
+$(VENV)/.installed: pyproject.toml setup.py
+	@sh tools/system-deps.sh
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[$(EXTRAS)]"
+	@touch $@
+
+venv: $(VENV)/.installed
+
+build: venv
+	$(PY) setup.py -q build_ext --inplace
+
+setup: build db-fetch
+
+# ---------------------------------------------------------------- the node --
+db-fetch:
+	$(NODE) fetch
+
+db-start:
+	$(NODE) start
+
+db-start-secure:
+	$(NODE) start --secure
+
+db-stop:
+	$(NODE) stop
+
+db-status:
+	$(NODE) status
+
+db-logs:
+	$(NODE) logs
+
+# ---------------------------------------------------------------- checks --
+lint: venv
+	$(VENV)/bin/ruff check src tests tools
+	$(VENV)/bin/ruff format --check src tests tools
+
+typecheck: venv
+	$(VENV)/bin/mypy
+
+c-test:
+	$(MAKE) -C native test
+
+c-asan-test:
+	$(MAKE) -C native asan-test
+
+c-valgrind-test:
+	$(MAKE) -C native valgrind-test
+
+fuzz:
+	$(MAKE) -C native fuzz FUZZ_SECONDS=$(FUZZ_SECONDS)
+
+unit: build
+	$(PY) -m pytest -q tests/unit
+
+# The native driver's Python tests again, against an ASan/UBSan build of the extension.
+asan-python: venv
+	sh tools/asan-python.sh $(PY)
+
+integration: build db-fetch
+	sh tools/with-node.sh $(PY) -m pytest -q tests/integration
+
+test: setup lint typecheck c-test c-asan-test fuzz unit asan-python
+	sh tools/with-node.sh $(PY) -m pytest -q tests/integration
+
+# ---------------------------------------------------------------- the main job --
+compare: setup
+	sh tools/with-node.sh $(PY) -m coodie.compare
+
+bench: setup
+	sh tools/with-node.sh $(PY) benchmarks/odm_overhead.py
+
+clean:
+	$(MAKE) -C native clean
+	rm -rf build src/coodie/*.so

@@ -1,0 +1,120 @@
+"""coodie — a Pydantic ODM for Apache Cassandra and ScyllaDB.
+
+``from coodie import Document`` gives the asyncio flavour (as upstream coodie
+does); ``coodie.sync`` has the blocking one with the same names.
+"""
+
+from __future__ import annotations
+
+from coodie.aio import (
+    CounterDocument,
+    Document,
+    QuerySet,
+    create_keyspace,
+    drop_keyspace,
+    execute_raw,
+    init_coodie,
+)
+from coodie.batch import AsyncBatchQuery, BatchQuery
+from coodie.drivers import get_driver, init_coodie_async, register_driver
+from coodie.exceptions import (
+    AlreadyExists,
+    AuthenticationFailed,
+    BlockingCallInEventLoopWarning,
+    ConfigurationError,
+    ConnectionFailed,
+    CoodieError,
+    DocumentNotFound,
+    DriverError,
+    FilteringRequiredError,
+    InvalidQueryError,
+    InvalidRequest,
+    MigrationError,
+    MultipleDocumentsFound,
+    RequestTimeout,
+    SchemaError,
+    ServerError,
+    Unauthorized,
+    Unavailable,
+)
+from coodie.fields import (
+    Ascii,
+    BigInt,
+    ClusteringKey,
+    Counter,
+    Discriminator,
+    Double,
+    Duration,
+    Frozen,
+    Indexed,
+    PrimaryKey,
+    SmallInt,
+    Static,
+    Time,
+    TimeUUID,
+    TinyInt,
+    VarInt,
+    Vector,
+    VectorIndex,
+)
+from coodie.results import LWTResult, PagedResult
+from coodie.types import CqlDuration
+from coodie.usertype import UserType
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AlreadyExists",
+    "Ascii",
+    "AsyncBatchQuery",
+    "AuthenticationFailed",
+    "BatchQuery",
+    "BigInt",
+    "BlockingCallInEventLoopWarning",
+    "ClusteringKey",
+    "ConfigurationError",
+    "ConnectionFailed",
+    "CoodieError",
+    "Counter",
+    "CounterDocument",
+    "CqlDuration",
+    "Discriminator",
+    "Document",
+    "DocumentNotFound",
+    "Double",
+    "DriverError",
+    "Duration",
+    "FilteringRequiredError",
+    "Frozen",
+    "Indexed",
+    "InvalidQueryError",
+    "InvalidRequest",
+    "LWTResult",
+    "MigrationError",
+    "MultipleDocumentsFound",
+    "PagedResult",
+    "PrimaryKey",
+    "QuerySet",
+    "RequestTimeout",
+    "SchemaError",
+    "ServerError",
+    "SmallInt",
+    "Static",
+    "Time",
+    "TimeUUID",
+    "TinyInt",
+    "Unauthorized",
+    "Unavailable",
+    "UserType",
+    "VarInt",
+    "Vector",
+    "VectorIndex",
+    "__version__",
+    "create_keyspace",
+    "drop_keyspace",
+    "execute_raw",
+    "get_driver",
+    "init_coodie",
+    "init_coodie_async",
+    "register_driver",
+]

@@ -1,0 +1,260 @@
+"""The driver contract.
+
+A backend implements transport only: run one statement (all pages, or one page
+when ``page_size`` is set), run a batch, close. It receives canonical Python
+values as parameters and returns rows of canonical Python values (see
+``docs/drivers.md``): ``uuid.UUID``, timezone-aware UTC ``datetime``, ``date``,
+``time``, ``Decimal``, ``ipaddress`` objects, :class:`coodie.types.CqlDuration`,
+``list``/``set``/``dict``/``tuple`` (frozen sets inside sets as ``frozenset``),
+UDTs as ``dict`` keyed by field name, vectors as ``list[float]``.
+
+Schema sync, CQL building and row mapping live above this contract, once.
+"""
+
+from __future__ import annotations
+
+import enum
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass, field, fields
+from typing import Any, ClassVar
+
+from coodie.exceptions import ConfigurationError
+
+Row = dict[str, Any]
+
+
+class Consistency(enum.IntEnum):
+    """CQL consistency levels with their protocol codes."""
+
+    ANY = 0x00
+    ONE = 0x01
+    TWO = 0x02
+    THREE = 0x03
+    QUORUM = 0x04
+    ALL = 0x05
+    LOCAL_QUORUM = 0x06
+    EACH_QUORUM = 0x07
+    SERIAL = 0x08
+    LOCAL_SERIAL = 0x09
+    LOCAL_ONE = 0x0A
+
+    @classmethod
+    def parse(cls, value: Consistency | str | int, *, option: str = "consistency") -> Consistency:
+        """Accept a level, its name in any case, or its code; reject anything else clearly."""
+        if isinstance(value, Consistency):
+            return value
+        if isinstance(value, str):
+            try:
+                return cls[value.strip().upper()]
+            except KeyError:
+                pass
+        elif isinstance(value, int) and not isinstance(value, bool):
+            try:
+                return cls(value)
+            except ValueError:
+                pass
+        names = ", ".join(c.name for c in cls)
+        raise ConfigurationError(f"{option}={value!r} is not a consistency level; use one of {names}")
+
+    @property
+    def is_serial(self) -> bool:
+        return self in (Consistency.SERIAL, Consistency.LOCAL_SERIAL)
+
+
+class BatchType(enum.Enum):
+    LOGGED = "LOGGED"
+    UNLOGGED = "UNLOGGED"
+    COUNTER = "COUNTER"
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    """One CQL statement with its positional ``?`` parameters.
+
+    ``prepare=False`` sends it as a plain QUERY (DDL and one-off statements);
+    otherwise drivers prepare it once and cache the prepared form by CQL text.
+    """
+
+    cql: str
+    params: tuple[Any, ...] = ()
+    prepare: bool = True
+    idempotent: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ExecOptions:
+    """Per-request options. ``None`` means "the driver's default"."""
+
+    consistency: Consistency | None = None
+    serial_consistency: Consistency | None = None
+    timeout: float | None = None
+    page_size: int | None = None
+    paging_state: bytes | None = None
+    timestamp: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.timeout is not None and not self.timeout > 0:
+            raise ConfigurationError(f"timeout={self.timeout!r}: must be a positive number of seconds")
+        if self.page_size is not None and (isinstance(self.page_size, bool) or self.page_size <= 0):
+            raise ConfigurationError(f"fetch_size={self.page_size!r}: must be a positive integer")
+        if self.serial_consistency is not None and not self.serial_consistency.is_serial:
+            raise ConfigurationError(
+                f"serial_consistency={self.serial_consistency.name}: must be SERIAL or LOCAL_SERIAL"
+            )
+
+    @property
+    def paged(self) -> bool:
+        return self.page_size is not None
+
+    def describe(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not None}
+
+
+DEFAULT_OPTIONS = ExecOptions()
+
+
+@dataclass(slots=True)
+class ResultPage:
+    """Rows of one request and, when more rows remain, the state to fetch them."""
+
+    rows: list[Row] = field(default_factory=list)
+    paging_state: bytes | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    """What a backend supports natively. Tests and the scorecard read these;
+    each ``False`` has a reason in ``gaps``."""
+
+    paging_state: bool = True
+    per_statement_timestamp: bool = True
+    serial_consistency: bool = True
+    request_timeout: bool = True
+    batches: bool = True
+    close: bool = True
+    lz4: bool = True
+    tls: bool = True
+    password_auth: bool = True
+    native_sync: bool = True
+    native_async: bool = True
+    vector: bool = True
+    gaps: tuple[tuple[str, str], ...] = ()
+
+    def reason(self, capability: str) -> str:
+        for name, why in self.gaps:
+            if name == capability:
+                return why
+        return f"the backend does not support {capability}"
+
+
+class AbstractDriver(ABC):
+    """Base of every backend. Subclasses implement the six transport methods."""
+
+    #: the ``driver_type`` names this backend answers to
+    driver_types: ClassVar[tuple[str, ...]] = ()
+    capabilities: ClassVar[Capabilities] = Capabilities()
+
+    def __init__(self, default_keyspace: str | None = None) -> None:
+        self.default_keyspace = default_keyspace
+
+    # -------------------------------------------------------- the contract --
+    @abstractmethod
+    def run(self, statement: Statement, options: ExecOptions = DEFAULT_OPTIONS) -> ResultPage:
+        """Execute one statement; all pages unless ``options.page_size`` is set."""
+
+    @abstractmethod
+    async def run_async(self, statement: Statement, options: ExecOptions = DEFAULT_OPTIONS) -> ResultPage: ...
+
+    @abstractmethod
+    def run_batch(
+        self, statements: Sequence[Statement], batch_type: BatchType, options: ExecOptions = DEFAULT_OPTIONS
+    ) -> ResultPage:
+        """Execute statements as one native BATCH of individually prepared statements."""
+
+    @abstractmethod
+    async def run_batch_async(
+        self, statements: Sequence[Statement], batch_type: BatchType, options: ExecOptions = DEFAULT_OPTIONS
+    ) -> ResultPage: ...
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release every connection and thread the driver holds."""
+
+    @abstractmethod
+    async def close_async(self) -> None: ...
+
+    # --------------------------------------- describing the backend (reports) --
+    @property
+    def driver_name(self) -> str:
+        return type(self).__name__
+
+    def driver_version(self) -> str:
+        return "unknown"
+
+    # ------------------------------------------ upstream-compatible helpers --
+    @staticmethod
+    def _options(
+        consistency: Consistency | str | None, timeout: float | None, fetch_size: int | None, paging_state: bytes | None
+    ) -> ExecOptions:
+        return ExecOptions(
+            consistency=Consistency.parse(consistency) if consistency is not None else None,
+            timeout=timeout,
+            page_size=fetch_size,
+            paging_state=paging_state,
+        )
+
+    def execute(
+        self,
+        stmt: str,
+        params: Sequence[Any] | None = None,
+        consistency: Consistency | str | None = None,
+        timeout: float | None = None,
+        fetch_size: int | None = None,
+        paging_state: bytes | None = None,
+    ) -> list[Row]:
+        """Run CQL and return its rows as dicts (one page when ``fetch_size`` is set)."""
+        statement = Statement(stmt, tuple(params or ()), prepare=needs_prepare(stmt, params))
+        return self.run(statement, self._options(consistency, timeout, fetch_size, paging_state)).rows
+
+    async def execute_async(
+        self,
+        stmt: str,
+        params: Sequence[Any] | None = None,
+        consistency: Consistency | str | None = None,
+        timeout: float | None = None,
+        fetch_size: int | None = None,
+        paging_state: bytes | None = None,
+    ) -> list[Row]:
+        statement = Statement(stmt, tuple(params or ()), prepare=needs_prepare(stmt, params))
+        options = self._options(consistency, timeout, fetch_size, paging_state)
+        return (await self.run_async(statement, options)).rows
+
+    def execute_one(
+        self, stmt: str, params: Sequence[Any] | None = None, consistency: str | None = None, timeout: float | None = None
+    ) -> Any:
+        rows = self.execute(stmt, params, consistency, timeout)
+        return next(iter(rows[0].values()), None) if rows else None
+
+    async def execute_one_async(
+        self, stmt: str, params: Sequence[Any] | None = None, consistency: str | None = None, timeout: float | None = None
+    ) -> Any:
+        rows = await self.execute_async(stmt, params, consistency, timeout)
+        return next(iter(rows[0].values()), None) if rows else None
+
+    def __enter__(self) -> AbstractDriver:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+_UNPREPARED_VERBS = ("CREATE", "DROP", "ALTER", "TRUNCATE", "USE", "GRANT", "REVOKE", "LIST")
+
+
+def needs_prepare(cql: str, params: Sequence[Any] | None) -> bool:
+    """DDL and other parameterless schema statements are sent unprepared."""
+    if params:
+        return True
+    head = cql.lstrip().split(None, 1)[0].upper() if cql.strip() else ""
+    return head not in _UNPREPARED_VERBS

@@ -1,0 +1,465 @@
+"""Backend over the ``cassandra`` package: scylla-driver or cassandra-driver.
+
+Both distributions install the same import package, so one adapter serves
+``driver_type="scylla"`` and ``driver_type="cassandra"``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import ipaddress
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from typing import Any
+
+try:
+    import cassandra
+    from cassandra import cqltypes, util
+    from cassandra.auth import PlainTextAuthProvider
+    from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ResponseFuture, Session
+    from cassandra.query import BatchStatement, BoundStatement, PreparedStatement, SimpleStatement, tuple_factory
+    from cassandra.query import BatchType as CassBatchType
+except ImportError as exc:  # pragma: no cover - exercised by the import-guard test
+    raise ImportError("coodie's scylla/cassandra backend needs: pip install 'coodie[scylla]'") from exc
+
+from coodie import exceptions as exc_mod
+from coodie.drivers.base import (
+    DEFAULT_OPTIONS,
+    AbstractDriver,
+    BatchType,
+    Capabilities,
+    ExecOptions,
+    ResultPage,
+    Row,
+    Statement,
+)
+from coodie.types import CqlDuration
+
+Converter = Callable[[Any], Any]
+PREPARED_CACHE_SIZE = 512
+
+_BATCH_TYPES = {
+    BatchType.LOGGED: CassBatchType.LOGGED,
+    BatchType.UNLOGGED: CassBatchType.UNLOGGED,
+    BatchType.COUNTER: CassBatchType.COUNTER,
+}
+
+
+# --------------------------------------------------------- value conversion --
+# Converters are built once per column type (and cached per result shape /
+# prepared statement); ``None`` means "the driver's value is already canonical".
+
+
+def _decoder(typ: Any) -> Converter | None:
+    name = getattr(typ, "typename", "")
+    if name == "timestamp":
+        return lambda v: v.replace(tzinfo=dt.timezone.utc) if v.tzinfo is None else v
+    if name == "date":
+        return lambda v: v.date() if isinstance(v, util.Date) else v
+    if name == "time":
+        return lambda v: v.time() if isinstance(v, util.Time) else v
+    if name == "duration":
+        return lambda v: CqlDuration(v.months, v.days, v.nanoseconds)
+    if name == "inet":
+        return ipaddress.ip_address
+    if isinstance(typ, type) and issubclass(typ, cqltypes.UserType):
+        subs = [_decoder(s) for s in typ.subtypes]
+        fields = list(typ.fieldnames)
+        return lambda v: {f: (c(x) if c and x is not None else x) for f, c, x in zip(fields, subs, v)}
+    if isinstance(typ, type) and issubclass(typ, cqltypes.FrozenType):
+        return _decoder(typ.subtypes[0])
+    if name in ("list", "set", "tuple", "map"):
+        subs = [_decoder(s) for s in typ.subtypes]
+        if name == "list":
+            c = subs[0]
+            return (lambda v: [c(x) for x in v]) if c else list
+        if name == "set":
+            c = subs[0]
+            return (lambda v: {_hashable(c(x)) for x in v}) if c else (lambda v: {_hashable(x) for x in v})
+        if name == "tuple":
+            return lambda v: tuple(s(x) if s and x is not None else x for s, x in zip(subs, v))
+        kc, vc = subs
+        return lambda v: {_hashable(kc(k) if kc else k): (vc(x) if vc and x is not None else x) for k, x in v.items()}
+    if isinstance(typ, type) and issubclass(typ, cqltypes.VectorType):
+        return list
+    return None
+
+
+def _hashable(v: Any) -> Any:
+    if isinstance(v, set):
+        return frozenset(v)
+    if isinstance(v, list):
+        return tuple(v)
+    if isinstance(v, dict):
+        return tuple(v.items())
+    return v
+
+
+def _encoder(typ: Any) -> Converter | None:
+    name = getattr(typ, "typename", "")
+    if name == "inet":
+        return str
+    if name == "duration":
+        return lambda v: util.Duration(v.months, v.days, v.nanoseconds) if isinstance(v, CqlDuration) else v
+    if isinstance(typ, type) and issubclass(typ, cqltypes.UserType):
+        subs = [_encoder(s) for s in typ.subtypes]
+        fields = list(typ.fieldnames)
+
+        def encode_udt(v: Any) -> Any:
+            get = v.get if isinstance(v, dict) else (lambda f, _v=v: getattr(_v, f, None))
+            return tuple((s(x) if s and x is not None else x) for s, x in ((s, get(f)) for f, s in zip(fields, subs)))
+
+        return encode_udt
+    if isinstance(typ, type) and issubclass(typ, cqltypes.FrozenType):
+        return _encoder(typ.subtypes[0])
+    if name in ("list", "set", "tuple", "map"):
+        subs = [_encoder(s) for s in typ.subtypes]
+        if not any(subs):
+            return None
+        if name == "list":
+            c = subs[0]
+            return lambda v: [c(x) for x in v]  # type: ignore[misc]
+        if name == "set":
+            c = subs[0]
+            return lambda v: {_hashable(c(x)) for x in v}  # type: ignore[misc]
+        if name == "tuple":
+            return lambda v: tuple(s(x) if s and x is not None else x for s, x in zip(subs, v))
+        kc, vc = subs
+        return lambda v: {(kc(k) if kc else k): (vc(x) if vc and x is not None else x) for k, x in v.items()}
+    return None
+
+
+def _row_converter(names: Sequence[str], types: Sequence[Any]) -> Callable[[Sequence[Any]], Row]:
+    decoders = [_decoder(t) for t in types]
+    if not any(decoders):
+        return lambda row: dict(zip(names, row))
+    plan = list(zip(names, decoders))
+    return lambda row: {n: (d(v) if d is not None and v is not None else v) for (n, d), v in zip(plan, row)}
+
+
+# ------------------------------------------------------------- errors --
+
+
+def translate_error(error: BaseException) -> exc_mod.CoodieError:
+    """A driver exception as the matching coodie exception (the original is chained)."""
+    message = f"{type(error).__name__}: {error}"
+    kind: type[exc_mod.DriverError]
+    if isinstance(error, cassandra.AlreadyExists):
+        kind = exc_mod.AlreadyExists
+    elif isinstance(error, cassandra.InvalidRequest | cassandra.protocol.SyntaxException):
+        text = str(error)
+        kind = exc_mod.FilteringRequiredError if "ALLOW FILTERING" in text else exc_mod.InvalidRequest
+    elif isinstance(error, cassandra.protocol.ConfigurationException):
+        kind = exc_mod.InvalidRequest
+    elif isinstance(error, cassandra.Unauthorized):
+        kind = exc_mod.Unauthorized
+    elif isinstance(error, cassandra.Unavailable):
+        kind = exc_mod.Unavailable
+    elif isinstance(error, cassandra.Timeout | cassandra.OperationTimedOut):
+        kind = exc_mod.RequestTimeout
+    elif isinstance(error, cassandra.AuthenticationFailed):
+        kind = exc_mod.AuthenticationFailed
+    elif isinstance(error, cassandra.cluster.NoHostAvailable):
+        auth = any(isinstance(e, cassandra.AuthenticationFailed) for e in error.errors.values())
+        kind = exc_mod.AuthenticationFailed if auth else exc_mod.ConnectionFailed
+    elif isinstance(error, cassandra.DriverException | cassandra.RequestExecutionException):
+        kind = exc_mod.ServerError if isinstance(error, cassandra.RequestExecutionException) else exc_mod.DriverError
+    else:
+        kind = exc_mod.DriverError
+    code = getattr(error, "error_code", None)
+    translated = kind(message, original=error, code=code if isinstance(code, int) else None)
+    translated.__cause__ = error
+    return translated
+
+
+# -------------------------------------------------------------- the driver --
+
+
+class _Prepared:
+    """A prepared statement with its parameter encoders (built once)."""
+
+    __slots__ = ("encoders", "statement")
+
+    def __init__(self, statement: PreparedStatement) -> None:
+        self.statement = statement
+        encoders = [_encoder(c.type) for c in statement.column_metadata or ()]
+        self.encoders: list[Converter | None] | None = encoders if any(encoders) else None
+
+    def bind(self, params: Sequence[Any]) -> BoundStatement:
+        if self.encoders is not None:
+            params = [e(v) if e is not None and v is not None else v for e, v in zip(self.encoders, params)]
+        return self.statement.bind(params)
+
+
+class CassandraDriver(AbstractDriver):
+    """scylla-driver / cassandra-driver behind coodie's contract."""
+
+    driver_types = ("scylla", "cassandra")
+    capabilities = Capabilities(
+        per_statement_timestamp=False,
+        native_async=False,
+        gaps=(
+            ("per_statement_timestamp", "the driver sets write timestamps from its own generator, not per request"),
+            ("native_async", "the driver completes requests on its own I/O thread; asyncio is bridged"),
+        ),
+    )
+
+    def __init__(
+        self,
+        session: Session,
+        default_keyspace: str | None = None,
+        *,
+        cluster: Cluster | None = None,
+        owns_cluster: bool = False,
+        cache_size: int = PREPARED_CACHE_SIZE,
+    ) -> None:
+        super().__init__(default_keyspace or session.keyspace)
+        self.session = session
+        self.cluster = cluster or session.cluster
+        self._owns_cluster = owns_cluster
+        # A profile of our own: the caller's session is not mutated.
+        self._profile = session.execution_profile_clone_update(EXEC_PROFILE_DEFAULT, row_factory=tuple_factory)
+        self._prepared: OrderedDict[str, _Prepared] = OrderedDict()
+        self._cache_size = cache_size
+        self._lock = threading.Lock()
+        self._row_converters: dict[tuple[Any, ...], Callable[[Sequence[Any]], Row]] = {}
+
+    def driver_version(self) -> str:
+        return str(cassandra.__version__)
+
+    @property
+    def driver_name(self) -> str:
+        from importlib import metadata
+
+        for dist in ("scylla-driver", "cassandra-driver"):
+            try:
+                metadata.version(dist)
+                return dist
+            except metadata.PackageNotFoundError:
+                continue
+        return "cassandra"
+
+    # ----------------------------------------------------- prepared cache --
+    def _cached(self, cql: str) -> _Prepared | None:
+        with self._lock:
+            p = self._prepared.get(cql)
+            if p is not None:
+                self._prepared.move_to_end(cql)
+            return p
+
+    def _remember(self, cql: str, prepared: PreparedStatement) -> _Prepared:
+        p = _Prepared(prepared)
+        with self._lock:
+            self._prepared[cql] = p
+            while len(self._prepared) > self._cache_size:
+                self._prepared.popitem(last=False)
+        return p
+
+    def _prepare(self, cql: str) -> _Prepared:
+        p = self._cached(cql)
+        if p is None:
+            try:
+                p = self._remember(cql, self.session.prepare(cql))
+            except Exception as error:
+                raise translate_error(error) from error
+        return p
+
+    async def _prepare_async(self, cql: str) -> _Prepared:
+        p = self._cached(cql)
+        if p is None:
+            loop = asyncio.get_running_loop()
+            try:
+                prepared = await loop.run_in_executor(None, self.session.prepare, cql)
+            except Exception as error:
+                raise translate_error(error) from error
+            p = self._remember(cql, prepared)
+        return p
+
+    # --------------------------------------------------------- statements --
+    def _query(self, statement: Statement, prepared: _Prepared | None, options: ExecOptions) -> Any:
+        if options.timestamp is not None:
+            raise exc_mod.ConfigurationError(
+                "this backend cannot set a per-request timestamp; use USING TIMESTAMP (save(timestamp=...))"
+            )
+        query: Any = (
+            prepared.bind(statement.params) if prepared is not None else SimpleStatement(statement.cql)
+        )
+        if options.consistency is not None:
+            query.consistency_level = int(options.consistency)
+        if options.serial_consistency is not None:
+            query.serial_consistency_level = int(options.serial_consistency)
+        if options.page_size is not None:
+            query.fetch_size = options.page_size
+        query.is_idempotent = statement.idempotent
+        return query
+
+    def _convert(self, names: Sequence[str] | None, types: Sequence[Any] | None, rows: Sequence[Any]) -> list[Row]:
+        if not names:
+            return []
+        key = (tuple(names), tuple(types or ()))
+        convert = self._row_converters.get(key)
+        if convert is None:
+            convert = _row_converter(names, types or ())
+            if len(self._row_converters) < 4096:
+                self._row_converters[key] = convert
+        return [convert(r) for r in rows]
+
+    def _send(self, query: Any, options: ExecOptions) -> ResponseFuture:
+        kwargs: dict[str, Any] = {"execution_profile": self._profile, "paging_state": options.paging_state}
+        if options.timeout is not None:
+            kwargs["timeout"] = options.timeout
+        return self.session.execute_async(query, **kwargs)
+
+    def run(self, statement: Statement, options: ExecOptions = DEFAULT_OPTIONS) -> ResultPage:
+        prepared = self._prepare(statement.cql) if statement.prepare or statement.params else None
+        try:
+            future = self._send(self._query(statement, prepared, options), options)
+            rows = list(future.result().current_rows)
+            while not options.paged and future.has_more_pages:
+                future.start_fetching_next_page()
+                rows.extend(future.result().current_rows)
+        except exc_mod.CoodieError:
+            raise
+        except Exception as error:
+            raise translate_error(error) from error
+        state = future._paging_state if options.paged else None
+        return ResultPage(self._convert(future._col_names, future._col_types, rows), state)
+
+    async def run_async(self, statement: Statement, options: ExecOptions = DEFAULT_OPTIONS) -> ResultPage:
+        prepared = await self._prepare_async(statement.cql) if statement.prepare or statement.params else None
+        try:
+            future = self._send(self._query(statement, prepared, options), options)
+        except exc_mod.CoodieError:
+            raise
+        except Exception as error:
+            raise translate_error(error) from error
+        rows = await _collect(future, all_pages=not options.paged)
+        state = future._paging_state if options.paged else None
+        return ResultPage(self._convert(future._col_names, future._col_types, rows), state)
+
+    def _batch(self, prepared: list[_Prepared | None], statements: Sequence[Statement], batch_type: BatchType,
+               options: ExecOptions) -> BatchStatement:
+        if options.timestamp is not None:
+            raise exc_mod.ConfigurationError(
+                "this backend cannot set a batch timestamp; give each statement its own timestamp"
+            )
+        batch = BatchStatement(batch_type=_BATCH_TYPES[batch_type])
+        for p, s in zip(prepared, statements):
+            batch.add(p.bind(s.params) if p is not None else SimpleStatement(s.cql), None if p else s.params or None)
+        if options.consistency is not None:
+            batch.consistency_level = int(options.consistency)
+        if options.serial_consistency is not None:
+            batch.serial_consistency_level = int(options.serial_consistency)
+        return batch
+
+    def run_batch(
+        self, statements: Sequence[Statement], batch_type: BatchType, options: ExecOptions = DEFAULT_OPTIONS
+    ) -> ResultPage:
+        prepared = [self._prepare(s.cql) for s in statements]
+        try:
+            future = self._send(self._batch(list(prepared), statements, batch_type, options), options)
+            rows = list(future.result().current_rows)
+        except exc_mod.CoodieError:
+            raise
+        except Exception as error:
+            raise translate_error(error) from error
+        return ResultPage(self._convert(future._col_names, future._col_types, rows))
+
+    async def run_batch_async(
+        self, statements: Sequence[Statement], batch_type: BatchType, options: ExecOptions = DEFAULT_OPTIONS
+    ) -> ResultPage:
+        prepared = [await self._prepare_async(s.cql) for s in statements]
+        try:
+            future = self._send(self._batch(list(prepared), statements, batch_type, options), options)
+        except exc_mod.CoodieError:
+            raise
+        except Exception as error:
+            raise translate_error(error) from error
+        rows = await _collect(future, all_pages=False)
+        return ResultPage(self._convert(future._col_names, future._col_types, rows))
+
+    def close(self) -> None:
+        if self._owns_cluster:
+            self.cluster.shutdown()
+        self._prepared.clear()
+
+    async def close_async(self) -> None:
+        await asyncio.get_running_loop().run_in_executor(None, self.close)
+
+
+async def _collect(future: ResponseFuture, *, all_pages: bool) -> list[Any]:
+    """Await a ResponseFuture from asyncio (its callbacks run on the driver's thread)."""
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[list[Any]] = loop.create_future()
+    rows: list[Any] = []
+
+    def finish(result: Any, error: BaseException | None) -> None:
+        if done.done():
+            return
+        if error is not None:
+            done.set_exception(translate_error(error))
+        else:
+            done.set_result(result)
+
+    def on_page(page: Any) -> None:
+        rows.extend(page or ())
+        if all_pages and future.has_more_pages:
+            future.start_fetching_next_page()
+        else:
+            loop.call_soon_threadsafe(finish, rows, None)
+
+    def on_error(error: BaseException) -> None:
+        loop.call_soon_threadsafe(finish, None, error)
+
+    future.add_callbacks(on_page, on_error)
+    return await done
+
+
+# ------------------------------------------------------------- connecting --
+
+
+def _cluster(hosts: list[str] | None, options: dict[str, Any]) -> Cluster:
+    username = options.pop("username", None)
+    password = options.pop("password", None)
+    if username is not None:
+        options.setdefault("auth_provider", PlainTextAuthProvider(username=username, password=password or ""))
+    for key in ("ssl_context", "compression", "speculative_execution_policy"):
+        if options.get(key) is None:
+            options.pop(key, None)
+    options.pop("lazy", None)
+    options.setdefault("protocol_version", 4)
+    try:
+        return Cluster(hosts or ["127.0.0.1"], **options)
+    except TypeError as error:
+        raise exc_mod.ConfigurationError(f"bad option for the scylla/cassandra backend: {error}") from error
+
+
+def create(
+    hosts: list[str] | None = None,
+    session: Any = None,
+    keyspace: str | None = None,
+    driver_type: str = "scylla",
+    **options: Any,
+) -> CassandraDriver:
+    if session is not None:
+        return CassandraDriver(session, keyspace)
+    cluster = _cluster(hosts, dict(options))
+    try:
+        new_session = cluster.connect(keyspace)
+    except Exception as error:
+        cluster.shutdown()
+        raise translate_error(error) from error
+    return CassandraDriver(new_session, keyspace, cluster=cluster, owns_cluster=True)
+
+
+async def create_async(
+    hosts: list[str] | None = None,
+    session: Any = None,
+    keyspace: str | None = None,
+    driver_type: str = "scylla",
+    **options: Any,
+) -> CassandraDriver:
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(None, lambda: create(hosts, session, keyspace, driver_type, **options))

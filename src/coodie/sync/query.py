@@ -1,0 +1,54 @@
+"""The blocking QuerySet: terminal methods run the shared plans."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from coodie.plan import run_sync
+from coodie.query import BaseQuerySet, D
+from coodie.results import LWTResult, PagedResult
+
+
+class QuerySet(BaseQuerySet[D]):
+    def all(self) -> list[D]:
+        return run_sync(self._plan_all())
+
+    def first(self) -> D | None:
+        return run_sync(self._plan_first())  # type: ignore[no-any-return]
+
+    def find_one(self) -> D | None:
+        return run_sync(self._plan_find_one())  # type: ignore[no-any-return]
+
+    def get(self) -> D:
+        return run_sync(self._plan_get())  # type: ignore[no-any-return]
+
+    def count(self) -> int:
+        return run_sync(self._plan_count())
+
+    def paged_all(self) -> PagedResult[D]:
+        return run_sync(self._plan_page())
+
+    def delete(self, if_conditions: Mapping[str, Any] | None = None) -> LWTResult | None:
+        return run_sync(self._plan_delete(if_conditions))
+
+    def update(
+        self, ttl: int | None = None, if_conditions: Mapping[str, Any] | None = None, **fields: Any
+    ) -> LWTResult | None:
+        return run_sync(self._plan_update(fields, ttl, if_conditions))
+
+    def create(self, **fields: Any) -> LWTResult | None:
+        return run_sync(self._plan_create(fields))
+
+    def __iter__(self) -> Iterator[D]:
+        """Rows page by page (``fetch_size`` rows per request), not all at once."""
+        qs = self
+        while True:
+            page = run_sync(qs._plan_page())
+            yield from page.data
+            if page.paging_state is None or qs._state.fetch_size is None:
+                return
+            qs = qs.page(page.paging_state)
+
+    def __len__(self) -> int:
+        return self.count()
