@@ -1,0 +1,2 @@
+#include "testing.h"
+void suite_messages(void) {}
