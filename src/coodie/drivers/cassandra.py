@@ -39,6 +39,7 @@ from coodie.types import CqlDuration
 
 Converter = Callable[[Any], Any]
 PREPARED_CACHE_SIZE = 512
+PROFILE_NAME = "coodie"
 
 _BATCH_TYPES = {
     BatchType.LOGGED: CassBatchType.LOGGED,
@@ -219,8 +220,12 @@ class CassandraDriver(AbstractDriver):
         self.session = session
         self.cluster = cluster or session.cluster
         self._owns_cluster = owns_cluster
-        # A profile of our own: the caller's session is not mutated.
-        self._profile = session.execution_profile_clone_update(EXEC_PROFILE_DEFAULT, row_factory=tuple_factory)
+        # A named profile of our own (tuple rows): the caller's default profile is not touched,
+        # and a name is cheaper per request than passing a profile object.
+        if PROFILE_NAME not in self.cluster.profile_manager.profiles:
+            profile = session.execution_profile_clone_update(EXEC_PROFILE_DEFAULT, row_factory=tuple_factory)
+            self.cluster.add_execution_profile(PROFILE_NAME, profile)
+        self._profile = PROFILE_NAME
         self._prepared: OrderedDict[str, _Prepared] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()

@@ -1,0 +1,1 @@
+"""The driver comparison: which backends are installed and what they measure."""
