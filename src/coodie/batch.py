@@ -13,7 +13,7 @@ from typing import Any
 from coodie.drivers import get_driver
 from coodie.drivers.base import BatchType, Consistency, ExecOptions, Statement, needs_prepare
 from coodie.exceptions import InvalidQueryError
-from coodie.plan import Plan, done, execute_batch, run_async, run_sync
+from coodie.plan import Plan, execute_batch, run_async, run_sync
 from coodie.results import LWTResult
 
 
@@ -40,7 +40,9 @@ class BatchBase:
         self.options = ExecOptions(
             consistency=Consistency.parse(consistency) if consistency is not None else None,
             serial_consistency=(
-                Consistency.parse(serial_consistency, option="serial_consistency") if serial_consistency else None
+                Consistency.parse(serial_consistency, option="serial_consistency")
+                if serial_consistency
+                else None
             ),
             timeout=timeout,
             timestamp=timestamp,
@@ -63,7 +65,7 @@ class BatchBase:
     def _plan_execute(self) -> Plan[LWTResult | None]:
         statements, self.statements = self.statements, []
         if not statements:
-            return (yield from done(None))
+            return None
         driver = get_driver(self.connection)
         result = yield from execute_batch(driver, statements, self.batch_type, self.options)
         lwt = any(" IF " in s.cql for s in statements)

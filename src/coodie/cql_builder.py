@@ -47,7 +47,10 @@ def build_table_options(options: Mapping[str, Any]) -> str:
 
 
 def build_create_table(
-    table: str, keyspace: str, cols: Sequence[ColumnDefinition], table_options: Mapping[str, Any] | None = None
+    table: str,
+    keyspace: str,
+    cols: Sequence[ColumnDefinition],
+    table_options: Mapping[str, Any] | None = None,
 ) -> str:
     pks = sorted((c for c in cols if c.primary_key), key=lambda c: c.partition_key_index)
     cks = sorted((c for c in cols if c.clustering_key), key=lambda c: c.clustering_key_index)
@@ -59,7 +62,9 @@ def build_create_table(
     cql = f"CREATE TABLE IF NOT EXISTS {qualified(keyspace, table)} ({', '.join(defs)}, PRIMARY KEY ({key}))"
     withs: list[str] = []
     if any(c.clustering_order != "ASC" for c in cks):
-        withs.append("CLUSTERING ORDER BY (" + ", ".join(f"{quote(c.name)} {c.clustering_order}" for c in cks) + ")")
+        withs.append(
+            "CLUSTERING ORDER BY (" + ", ".join(f"{quote(c.name)} {c.clustering_order}" for c in cks) + ")"
+        )
     if table_options:
         withs.append(build_table_options(table_options))
     return cql + (" WITH " + " AND ".join(withs) if withs else "")
@@ -83,7 +88,9 @@ def build_create_index(table: str, keyspace: str, col: ColumnDefinition) -> str:
         )
     # A frozen collection can only be indexed whole; others index their values.
     target = f"FULL({quote(col.name)})" if col.cql_type.startswith("frozen<") else quote(col.name)
-    return f"CREATE INDEX IF NOT EXISTS {quote(col.index_name or '')} ON {qualified(keyspace, table)} ({target})"
+    return (
+        f"CREATE INDEX IF NOT EXISTS {quote(col.index_name or '')} ON {qualified(keyspace, table)} ({target})"
+    )
 
 
 def build_create_keyspace(
@@ -97,7 +104,11 @@ def build_create_keyspace(
         replication: dict[str, Any] = {"class": "NetworkTopologyStrategy"}
         replication.update({dc: str(rf) for dc, rf in dc_replication_map.items()})
     else:
-        if isinstance(replication_factor, bool) or not isinstance(replication_factor, int) or replication_factor < 1:
+        if (
+            isinstance(replication_factor, bool)
+            or not isinstance(replication_factor, int)
+            or replication_factor < 1
+        ):
             raise InvalidQueryError(f"replication_factor={replication_factor!r}: must be a positive int")
         replication = {"class": strategy, "replication_factor": str(replication_factor)}
     cql = f"CREATE KEYSPACE IF NOT EXISTS {quote(keyspace)} WITH replication = {literal(replication)}"
@@ -245,7 +256,10 @@ def build_delete(
 
 
 def build_counter_update(
-    table: str, keyspace: str, deltas: Mapping[str, int], where: Sequence[tuple[str, str, Any]] | Sequence[Condition]
+    table: str,
+    keyspace: str,
+    deltas: Mapping[str, int],
+    where: Sequence[tuple[str, str, Any]] | Sequence[Condition],
 ) -> tuple[str, Params]:
     conds = [w if isinstance(w, Condition) else Condition(quote(w[0]), w[1], (w[2],)) for w in where]
     assignments = [Assignment(name, "append", (int(v),)) for name, v in deltas.items()]

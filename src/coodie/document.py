@@ -41,7 +41,10 @@ class DocumentBase(BaseModel):
     """A table row as a Pydantic model. Subclass ``coodie.sync.Document`` or ``coodie.aio.Document``."""
 
     model_config = ConfigDict(
-        arbitrary_types_allowed=True, revalidate_instances="never", use_enum_values=True, populate_by_name=True
+        arbitrary_types_allowed=True,
+        revalidate_instances="never",
+        use_enum_values=True,
+        populate_by_name=True,
     )
 
     class Settings:
@@ -137,7 +140,9 @@ class DocumentBase(BaseModel):
         return cls.model_construct(**values)
 
     def _key_conditions(self) -> list[Condition]:
-        return [Condition(quote(c.name), "=", (getattr(self, c.field_name),)) for c in self._schema().primary_key]
+        return [
+            Condition(quote(c.name), "=", (getattr(self, c.field_name),)) for c in self._schema().primary_key
+        ]
 
     def _column_values(self) -> dict[str, Any]:
         return {c.name: getattr(self, c.field_name) for c in self._schema().columns}
@@ -162,12 +167,17 @@ class DocumentBase(BaseModel):
             )
         _check_ttl(ttl)
         cql, params = build_insert(
-            schema.table, keyspace, self._column_values(), ttl=ttl, if_not_exists=if_not_exists, timestamp=timestamp
+            schema.table,
+            keyspace,
+            self._column_values(),
+            ttl=ttl,
+            if_not_exists=if_not_exists,
+            timestamp=timestamp,
         )
         statement = Statement(cql, tuple(params), idempotent=not if_not_exists)
         if batch is not None:
             batch.add_statement(statement)
-            return (yield from done(None))
+            return None
         result = yield from execute(driver, statement, _options(consistency, timeout, serial_consistency))
         return LWTResult.from_rows(result.rows) if if_not_exists else None
 
@@ -191,7 +201,7 @@ class DocumentBase(BaseModel):
         batch: BatchBase | None = opts.get("batch")
         driver, keyspace, schema = self._target()
         if not fields:
-            return (yield from done(None))
+            return None
         _check_ttl(ttl)
         assignments, plain = parse_assignments(schema, fields)
         conditions = parse_if_conditions(schema, if_conditions or {})
@@ -249,7 +259,7 @@ class DocumentBase(BaseModel):
         statement = Statement(cql, tuple(params))
         if batch is not None:
             batch.add_statement(statement)
-            return (yield from done(None))
+            return None
         result = yield from execute(driver, statement, _options(consistency, timeout, serial_consistency))
         return LWTResult.from_rows(result.rows) if (if_exists or conditions) else None
 
@@ -277,7 +287,7 @@ class DocumentBase(BaseModel):
         statement = Statement(cql, tuple(params))
         if batch is not None:
             batch.add_statement(statement)
-            return (yield from done(None))
+            return None
         yield from execute(driver, statement, _options(consistency, timeout))
         for name, delta in deltas.items():
             field = schema.by_name[name].field_name
@@ -304,7 +314,9 @@ def _options(
     return ExecOptions(
         consistency=Consistency.parse(consistency) if consistency is not None else None,
         serial_consistency=(
-            Consistency.parse(serial_consistency, option="serial_consistency") if serial_consistency is not None else None
+            Consistency.parse(serial_consistency, option="serial_consistency")
+            if serial_consistency is not None
+            else None
         ),
         timeout=timeout,
         page_size=page_size,
@@ -315,7 +327,9 @@ def _options(
 _ASSIGN_OPS = {"add", "append", "prepend", "remove", "update", "put", "setindex"}
 
 
-def parse_assignments(schema: TableSchema, fields: Mapping[str, Any]) -> tuple[list[Assignment], dict[str, Any]]:
+def parse_assignments(
+    schema: TableSchema, fields: Mapping[str, Any]
+) -> tuple[list[Assignment], dict[str, Any]]:
     """``field=value`` and ``field__op=value`` keywords → SET assignments (values checked)."""
     assignments: list[Assignment] = []
     plain: dict[str, Any] = {}
@@ -349,7 +363,9 @@ def _collection_assignment(col: Column, op: str, value: Any) -> Assignment:
         "map": {"update", "add", "remove", "put"},
     }.get(kind, set())
     if op not in allowed:
-        raise InvalidQueryError(f"update: operator {op!r} does not apply to column {col.name!r} of type {col.type}")
+        raise InvalidQueryError(
+            f"update: operator {op!r} does not apply to column {col.name!r} of type {col.type}"
+        )
     if op == "setindex" or op == "put":
         if not isinstance(value, tuple) or len(value) != 2:
             raise InvalidQueryError(f"update: {col.name}__{op} takes a (key, value) pair, not {value!r}")

@@ -46,7 +46,9 @@ class BlockingCallInEventLoopWarning(RuntimeWarning):
 class DriverError(CoodieError):
     """An error reported by the driver or the server; the original is chained."""
 
-    def __init__(self, message: str, *, original: BaseException | None = None, code: int | None = None):
+    def __init__(
+        self, message: str, *, original: BaseException | None = None, code: int | None = None
+    ) -> None:
         super().__init__(message)
         self.original = original
         self.code = code

@@ -1,9 +1,9 @@
 """Field markers, used inside ``typing.Annotated`` to say how a field maps to CQL.
 
-    class Event(Document):
-        day: Annotated[date, PrimaryKey()]
-        at: Annotated[datetime, ClusteringKey(order="DESC")]
-        hits: Annotated[int, BigInt()] = 0
+class Event(Document):
+    day: Annotated[date, PrimaryKey()]
+    at: Annotated[datetime, ClusteringKey(order="DESC")]
+    hits: Annotated[int, BigInt()] = 0
 """
 
 from __future__ import annotations

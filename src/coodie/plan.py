@@ -13,7 +13,7 @@ import time
 import warnings
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass
-from typing import TypeVar, Union
+from typing import TypeVar
 
 from coodie.drivers.base import DEFAULT_OPTIONS, AbstractDriver, BatchType, ExecOptions, ResultPage, Statement
 from coodie.exceptions import BlockingCallInEventLoopWarning
@@ -43,11 +43,13 @@ class Pause:
     seconds: float
 
 
-Request = Union[Run, RunBatch, Pause]
+Request = Run | RunBatch | Pause
 Plan = Generator[Request, ResultPage, T]
 
 
-def execute(driver: AbstractDriver, statement: Statement, options: ExecOptions = DEFAULT_OPTIONS) -> Plan[ResultPage]:
+def execute(
+    driver: AbstractDriver, statement: Statement, options: ExecOptions = DEFAULT_OPTIONS
+) -> Plan[ResultPage]:
     """The smallest plan: one statement."""
     return (yield Run(driver, statement, options))
 
@@ -60,8 +62,8 @@ def execute_batch(
 
 def done(value: T) -> Plan[T]:
     """A plan that sends nothing."""
+    yield from ()
     return value
-    yield  # pragma: no cover - makes this a generator
 
 
 def run_sync(plan: Plan[T]) -> T:

@@ -13,7 +13,15 @@ from typing import Any, Generic, TypeVar
 
 from typing_extensions import Self
 
-from coodie.cql_builder import Condition, Select, build_delete, build_insert, build_select, build_update, quote
+from coodie.cql_builder import (
+    Condition,
+    Select,
+    build_delete,
+    build_insert,
+    build_select,
+    build_update,
+    quote,
+)
 from coodie.document import DocumentBase, _check_ttl, _options, parse_assignments, parse_if_conditions
 from coodie.drivers.base import Consistency, ExecOptions, Statement
 from coodie.exceptions import FilteringRequiredError, InvalidQueryError
@@ -183,7 +191,9 @@ class BaseQuerySet(Generic[D]):
 
     def values_list(self, *columns: str) -> Self:
         schema = self._doc._schema()
-        return self._with(values_list=tuple(schema.column(c, what="values_list() field").name for c in columns))
+        return self._with(
+            values_list=tuple(schema.column(c, what="values_list() field").name for c in columns)
+        )
 
     def distinct(self) -> Self:
         return self._with(distinct=True)
@@ -193,7 +203,9 @@ class BaseQuerySet(Generic[D]):
 
     def page(self, paging_state: bytes | None) -> Self:
         if paging_state is not None and not isinstance(paging_state, (bytes, bytearray)):
-            raise InvalidQueryError(f"page(): paging_state must be bytes or None, not {type(paging_state).__name__}")
+            raise InvalidQueryError(
+                f"page(): paging_state must be bytes or None, not {type(paging_state).__name__}"
+            )
         return self._with(paging_state=bytes(paging_state) if paging_state is not None else None)
 
     def consistency(self, level: str | Consistency) -> Self:
@@ -250,11 +262,17 @@ class BaseQuerySet(Generic[D]):
             return tuple(c.name for c in self._doc._schema().columns if c.name not in s.defer)
         return ()
 
-    def _select(self, *, columns: tuple[str, ...] | None = None, count: bool = False) -> tuple[str, list[Any]]:
+    def _select(
+        self, *, columns: tuple[str, ...] | None = None, count: bool = False
+    ) -> tuple[str, list[Any]]:
         s = self._state
-        driver, keyspace, schema = self._doc._target()
+        _, keyspace, schema = self._doc._target()
         check_filtering(schema, s.filters, s.allow_filtering)
-        cols = ("COUNT(*)",) if count else tuple(quote(c) for c in (columns if columns is not None else self._selected()))
+        cols = (
+            ("COUNT(*)",)
+            if count
+            else tuple(quote(c) for c in (columns if columns is not None else self._selected()))
+        )
         return build_select(
             Select(
                 keyspace=keyspace,
@@ -317,7 +335,9 @@ class BaseQuerySet(Generic[D]):
 
     def _plan_count(self) -> Plan[int]:
         cql, params = self._select(count=True)
-        result = yield from execute(self._doc._driver(), Statement(cql, tuple(params), idempotent=True), self._options())
+        result = yield from execute(
+            self._doc._driver(), Statement(cql, tuple(params), idempotent=True), self._options()
+        )
         if not result.rows:
             return 0
         value = next(iter(result.rows[0].values()))
@@ -328,7 +348,9 @@ class BaseQuerySet(Generic[D]):
 
         items = yield from self.limit(2)._plan_all()
         if len(items) > 1:
-            raise MultipleDocumentsFound(f"{self._doc.__name__}: more than one row matches {self._describe()}")
+            raise MultipleDocumentsFound(
+                f"{self._doc.__name__}: more than one row matches {self._describe()}"
+            )
         return items[0] if items else None
 
     def _plan_get(self) -> Plan[Any]:
@@ -340,7 +362,9 @@ class BaseQuerySet(Generic[D]):
         return doc
 
     def _describe(self) -> str:
-        parts = [f"{f.condition.lhs} {f.condition.op} {list(f.condition.values)}" for f in self._state.filters]
+        parts = [
+            f"{f.condition.lhs} {f.condition.op} {list(f.condition.values)}" for f in self._state.filters
+        ]
         return " AND ".join(parts) or "(no filter)"
 
     def _plan_delete(self, if_conditions: Mapping[str, Any] | None = None) -> Plan[LWTResult | None]:
@@ -360,7 +384,10 @@ class BaseQuerySet(Generic[D]):
         return LWTResult.from_rows(result.rows) if (s.if_exists or conditions) else None
 
     def _plan_update(
-        self, fields: Mapping[str, Any], ttl: int | None = None, if_conditions: Mapping[str, Any] | None = None
+        self,
+        fields: Mapping[str, Any],
+        ttl: int | None = None,
+        if_conditions: Mapping[str, Any] | None = None,
     ) -> Plan[LWTResult | None]:
         s = self._state
         driver, keyspace, schema = self._doc._target()

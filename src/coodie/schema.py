@@ -231,7 +231,9 @@ def _check_key_indexes(model: str, columns: list[Column]) -> None:
         indexes = [getattr(c.definition, attr) for c in keys]
         if len(keys) > 1 and len(set(indexes)) != len(indexes):
             names = ", ".join(c.name for c in keys)
-            raise SchemaError(f"{model}: {kind} columns ({names}) need distinct {attr} values to fix their order")
+            raise SchemaError(
+                f"{model}: {kind} columns ({names}) need distinct {attr} values to fix their order"
+            )
 
 
 def build_schema(model: type[BaseModel]) -> list[ColumnDefinition]:

@@ -45,17 +45,25 @@ def _norm_type(t: str) -> str:
     return t.replace(" ", "").replace('"', "").lower()
 
 
-def plan_wait_schema_agreement(driver: AbstractDriver, timeout: float = SCHEMA_AGREEMENT_TIMEOUT) -> Plan[None]:
+def plan_wait_schema_agreement(
+    driver: AbstractDriver, timeout: float = SCHEMA_AGREEMENT_TIMEOUT
+) -> Plan[None]:
     """Wait until every node reports the same schema version."""
     waited = 0.0
     while True:
-        local = yield from execute(driver, _query("SELECT schema_version FROM system.local WHERE key = 'local'"))
+        local = yield from execute(
+            driver, _query("SELECT schema_version FROM system.local WHERE key = 'local'")
+        )
         peers = yield from execute(driver, _query("SELECT peer, schema_version FROM system.peers"))
-        versions = {r["schema_version"] for r in local.rows + peers.rows if r.get("schema_version") is not None}
+        versions = {
+            r["schema_version"] for r in local.rows + peers.rows if r.get("schema_version") is not None
+        }
         if len(versions) <= 1:
             return None
         if waited >= timeout:
-            raise SchemaError(f"schema agreement not reached after {timeout:.0f}s: versions {sorted(map(str, versions))}")
+            raise SchemaError(
+                f"schema agreement not reached after {timeout:.0f}s: versions {sorted(map(str, versions))}"
+            )
         yield Pause(_AGREEMENT_POLL)
         waited += _AGREEMENT_POLL
 
@@ -71,24 +79,37 @@ def plan_apply(driver: AbstractDriver, statements: Sequence[str]) -> Plan[None]:
 # ----------------------------------------------------------------------- types --
 
 
-def plan_sync_type(driver: AbstractDriver, keyspace: str, udt: type[BaseModel], dry_run: bool = False) -> Plan[list[str]]:
+def plan_sync_type(
+    driver: AbstractDriver, keyspace: str, udt: type[BaseModel], dry_run: bool = False
+) -> Plan[list[str]]:
     """CREATE TYPE for ``udt`` and its dependencies (dependencies first); ADD missing fields."""
     from coodie.usertype import udt_dependencies
 
     planned: list[str] = []
     for t in udt_dependencies(udt):
         name = udt_type_name(t)
-        fields = [(n, str(cql_type_of(a, where=f"{t.__name__}.{n}").frozen_copy())) for n, a in model_fields_as_columns(t)]
+        fields = [
+            (n, str(cql_type_of(a, where=f"{t.__name__}.{n}").frozen_copy()))
+            for n, a in model_fields_as_columns(t)
+        ]
         found = yield from execute(
             driver,
-            _query("SELECT field_names FROM system_schema.types WHERE keyspace_name = ? AND type_name = ?", keyspace, name),
+            _query(
+                "SELECT field_names FROM system_schema.types WHERE keyspace_name = ? AND type_name = ?",
+                keyspace,
+                name,
+            ),
         )
         if not found.rows:
             body = ", ".join(f"{quote(n)} {ty}" for n, ty in fields)
             planned.append(f"CREATE TYPE IF NOT EXISTS {qualified(keyspace, name)} ({body})")
         else:
             existing = set(found.rows[0].get("field_names") or [])
-            planned += [f"ALTER TYPE {qualified(keyspace, name)} ADD {quote(n)} {ty}" for n, ty in fields if n not in existing]
+            planned += [
+                f"ALTER TYPE {qualified(keyspace, name)} ADD {quote(n)} {ty}"
+                for n, ty in fields
+                if n not in existing
+            ]
     if not dry_run:
         yield from plan_apply(driver, planned)
     return planned
@@ -128,13 +149,23 @@ def plan_sync_table(
         planned += yield from _option_changes(driver, keyspace, table, table_options or {})
         idx = yield from execute(
             driver,
-            _query("SELECT index_name FROM system_schema.indexes WHERE keyspace_name = ? AND table_name = ?", keyspace, table),
+            _query(
+                "SELECT index_name FROM system_schema.indexes WHERE keyspace_name = ? AND table_name = ?",
+                keyspace,
+                table,
+            ),
         )
         live_indexes = {r["index_name"] for r in idx.rows}
-    wanted = {c.index_name or "": c for c in cols if c.index} | {c.vector_index_name or "": c for c in cols if c.vector_index}
-    planned += [build_create_index(table, keyspace, c) for name, c in wanted.items() if name not in live_indexes]
+    wanted = {c.index_name or "": c for c in cols if c.index} | {
+        c.vector_index_name or "": c for c in cols if c.vector_index
+    }
+    planned += [
+        build_create_index(table, keyspace, c) for name, c in wanted.items() if name not in live_indexes
+    ]
     if drop_removed_indexes:
-        planned += [f"DROP INDEX IF EXISTS {qualified(keyspace, n)}" for n in sorted(live_indexes - set(wanted))]
+        planned += [
+            f"DROP INDEX IF EXISTS {qualified(keyspace, n)}" for n in sorted(live_indexes - set(wanted))
+        ]
     if not dry_run:
         yield from plan_apply(driver, planned)
     return planned
@@ -174,11 +205,16 @@ def _column_changes(
     return statements
 
 
-def _option_changes(driver: AbstractDriver, keyspace: str, table: str, options: Mapping[str, Any]) -> Plan[list[str]]:
+def _option_changes(
+    driver: AbstractDriver, keyspace: str, table: str, options: Mapping[str, Any]
+) -> Plan[list[str]]:
     if not options:
         return []
     res = yield from execute(
-        driver, _query("SELECT * FROM system_schema.tables WHERE keyspace_name = ? AND table_name = ?", keyspace, table)
+        driver,
+        _query(
+            "SELECT * FROM system_schema.tables WHERE keyspace_name = ? AND table_name = ?", keyspace, table
+        ),
     )
     live = res.rows[0] if res.rows else {}
     changed = {k: v for k, v in options.items() if not _option_equal(live.get(k), v)}
@@ -222,7 +258,9 @@ def plan_create_keyspace(
     strategy: str = "SimpleStrategy",
     dc_replication_map: Mapping[str, int] | None = None,
 ) -> Plan[None]:
-    yield from plan_apply(driver, [build_create_keyspace(keyspace, replication_factor, strategy, dc_replication_map)])
+    yield from plan_apply(
+        driver, [build_create_keyspace(keyspace, replication_factor, strategy, dc_replication_map)]
+    )
     return None
 
 
@@ -231,10 +269,14 @@ def plan_drop_keyspace(driver: AbstractDriver, keyspace: str) -> Plan[None]:
     return None
 
 
-def plan_execute_raw(driver: AbstractDriver, cql: str, params: Sequence[Any] | None = None) -> Plan[list[dict[str, Any]]]:
+def plan_execute_raw(
+    driver: AbstractDriver, cql: str, params: Sequence[Any] | None = None
+) -> Plan[list[dict[str, Any]]]:
     from coodie.drivers.base import needs_prepare
 
-    result = yield from execute(driver, Statement(cql, tuple(params or ()), prepare=needs_prepare(cql, params)))
+    result = yield from execute(
+        driver, Statement(cql, tuple(params or ()), prepare=needs_prepare(cql, params))
+    )
     return result.rows
 
 

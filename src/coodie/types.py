@@ -227,4 +227,11 @@ def empty_collection(t: CqlType) -> Any:
     return None
 
 
-__all__ = ["CqlDuration", "CqlType", "cql_type_of", "python_type_to_cql_type_str", "snake_case", "udt_type_name"]
+__all__ = [
+    "CqlDuration",
+    "CqlType",
+    "cql_type_of",
+    "python_type_to_cql_type_str",
+    "snake_case",
+    "udt_type_name",
+]

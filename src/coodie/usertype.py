@@ -36,7 +36,10 @@ class UserType(BaseModel):
     @classmethod
     def udt_fields(cls) -> list[tuple[str, str]]:
         """(name, CQL type) of every field, in declaration order."""
-        return [(name, str(cql_type_of(ann, where=f"{cls.__name__}.{name}"))) for name, ann in model_fields_as_columns(cls)]
+        return [
+            (name, str(cql_type_of(ann, where=f"{cls.__name__}.{name}")))
+            for name, ann in model_fields_as_columns(cls)
+        ]
 
 
 def udt_dependencies(udt: type[BaseModel], _stack: tuple[type[BaseModel], ...] = ()) -> list[type[BaseModel]]:

@@ -29,7 +29,9 @@ async def create_keyspace(
     connection: str | None = None,
 ) -> None:
     await run_async(
-        plan_create_keyspace(get_driver(connection), keyspace, replication_factor, strategy, dc_replication_map)
+        plan_create_keyspace(
+            get_driver(connection), keyspace, replication_factor, strategy, dc_replication_map
+        )
     )
 
 
@@ -37,7 +39,9 @@ async def drop_keyspace(keyspace: str, connection: str | None = None) -> None:
     await run_async(plan_drop_keyspace(get_driver(connection), keyspace))
 
 
-async def sync_type(udt: type[UserType], keyspace: str | None = None, connection: str | None = None) -> list[str]:
+async def sync_type(
+    udt: type[UserType], keyspace: str | None = None, connection: str | None = None
+) -> list[str]:
     driver = get_driver(connection)
     ks = keyspace or getattr(udt.Settings, "keyspace", None) or driver.default_keyspace
     if not ks:

@@ -7,12 +7,12 @@ from typing import Any
 
 from typing_extensions import Self
 
+from coodie.aio.query import QuerySet
 from coodie.batch import AsyncBatchQuery
 from coodie.document import DocumentBase
 from coodie.drivers.base import Consistency
 from coodie.plan import run_async
 from coodie.results import LWTResult
-from coodie.aio.query import QuerySet
 
 
 class Document(DocumentBase):
@@ -56,7 +56,11 @@ class Document(DocumentBase):
         timeout: float | None = None,
         batch: AsyncBatchQuery | None = None,
     ) -> None:
-        await run_async(self._plan_save(ttl=ttl, timestamp=timestamp, consistency=consistency, timeout=timeout, batch=batch))
+        await run_async(
+            self._plan_save(
+                ttl=ttl, timestamp=timestamp, consistency=consistency, timeout=timeout, batch=batch
+            )
+        )
 
     async def insert(
         self,
@@ -87,7 +91,9 @@ class Document(DocumentBase):
         ttl: int | None = None,
         **fields: Any,
     ) -> LWTResult | None:
-        return await run_async(self._plan_update(fields, if_conditions=if_conditions, if_exists=if_exists, ttl=ttl))
+        return await run_async(
+            self._plan_update(fields, if_conditions=if_conditions, if_exists=if_exists, ttl=ttl)
+        )
 
     async def delete(
         self,
@@ -136,11 +142,21 @@ class CounterDocument(Document):
     """A counter table: every non-key field is ``Annotated[int, Counter()]``."""
 
     async def increment(
-        self, consistency: str | None = None, timeout: float | None = None, batch: AsyncBatchQuery | None = None, **deltas: int
+        self,
+        consistency: str | None = None,
+        timeout: float | None = None,
+        batch: AsyncBatchQuery | None = None,
+        **deltas: int,
     ) -> None:
         await run_async(self._plan_increment(deltas, consistency=consistency, timeout=timeout, batch=batch))
 
     async def decrement(
-        self, consistency: str | None = None, timeout: float | None = None, batch: AsyncBatchQuery | None = None, **deltas: int
+        self,
+        consistency: str | None = None,
+        timeout: float | None = None,
+        batch: AsyncBatchQuery | None = None,
+        **deltas: int,
     ) -> None:
-        await run_async(self._plan_increment(deltas, sign=-1, consistency=consistency, timeout=timeout, batch=batch))
+        await run_async(
+            self._plan_increment(deltas, sign=-1, consistency=consistency, timeout=timeout, batch=batch)
+        )

@@ -15,13 +15,13 @@ class QuerySet(BaseQuerySet[D]):
         return await run_async(self._plan_all())
 
     async def first(self) -> D | None:
-        return await run_async(self._plan_first())  # type: ignore[no-any-return]
+        return await run_async(self._plan_first())
 
     async def find_one(self) -> D | None:
-        return await run_async(self._plan_find_one())  # type: ignore[no-any-return]
+        return await run_async(self._plan_find_one())
 
     async def get(self) -> D:
-        return await run_async(self._plan_get())  # type: ignore[no-any-return]
+        return await run_async(self._plan_get())
 
     async def count(self) -> int:
         return await run_async(self._plan_count())

@@ -9,7 +9,15 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from coodie.drivers.base import AbstractDriver, BatchType, Capabilities, Consistency, ExecOptions, ResultPage, Statement
+from coodie.drivers.base import (
+    AbstractDriver,
+    BatchType,
+    Capabilities,
+    Consistency,
+    ExecOptions,
+    ResultPage,
+    Statement,
+)
 from coodie.exceptions import ConfigurationError
 
 #: driver_type → (module, extra to install)
@@ -58,7 +66,9 @@ def backend_module(driver_type: str) -> Any:
         return importlib.import_module(module)
     except ImportError as exc:
         hint = f"pip install 'coodie[{extra}]'" if extra else "reinstall coodie (its C extension is missing)"
-        raise ImportError(f"coodie driver_type={driver_type!r} needs a package that is not installed: {hint}") from exc
+        raise ImportError(
+            f"coodie driver_type={driver_type!r} needs a package that is not installed: {hint}"
+        ) from exc
 
 
 def init_coodie(

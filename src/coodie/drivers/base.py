@@ -195,7 +195,10 @@ class AbstractDriver(ABC):
     # ------------------------------------------ upstream-compatible helpers --
     @staticmethod
     def _options(
-        consistency: Consistency | str | None, timeout: float | None, fetch_size: int | None, paging_state: bytes | None
+        consistency: Consistency | str | None,
+        timeout: float | None,
+        fetch_size: int | None,
+        paging_state: bytes | None,
     ) -> ExecOptions:
         return ExecOptions(
             consistency=Consistency.parse(consistency) if consistency is not None else None,
@@ -231,13 +234,21 @@ class AbstractDriver(ABC):
         return (await self.run_async(statement, options)).rows
 
     def execute_one(
-        self, stmt: str, params: Sequence[Any] | None = None, consistency: str | None = None, timeout: float | None = None
+        self,
+        stmt: str,
+        params: Sequence[Any] | None = None,
+        consistency: str | None = None,
+        timeout: float | None = None,
     ) -> Any:
         rows = self.execute(stmt, params, consistency, timeout)
         return next(iter(rows[0].values()), None) if rows else None
 
     async def execute_one_async(
-        self, stmt: str, params: Sequence[Any] | None = None, consistency: str | None = None, timeout: float | None = None
+        self,
+        stmt: str,
+        params: Sequence[Any] | None = None,
+        consistency: str | None = None,
+        timeout: float | None = None,
     ) -> Any:
         rows = await self.execute_async(stmt, params, consistency, timeout)
         return next(iter(rows[0].values()), None) if rows else None

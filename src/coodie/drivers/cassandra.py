@@ -15,12 +15,19 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 try:
-    import cassandra
-    from cassandra import cqltypes, util
     from cassandra.auth import PlainTextAuthProvider
     from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ResponseFuture, Session
-    from cassandra.query import BatchStatement, BoundStatement, PreparedStatement, SimpleStatement, tuple_factory
+    from cassandra.query import (
+        BatchStatement,
+        BoundStatement,
+        PreparedStatement,
+        SimpleStatement,
+        tuple_factory,
+    )
     from cassandra.query import BatchType as CassBatchType
+
+    import cassandra
+    from cassandra import cqltypes, util
 except ImportError as exc:  # pragma: no cover - exercised by the import-guard test
     raise ImportError("coodie's scylla/cassandra backend needs: pip install 'coodie[scylla]'") from exc
 
@@ -53,6 +60,10 @@ _BATCH_TYPES = {
 # prepared statement); ``None`` means "the driver's value is already canonical".
 
 
+def _is(typ: Any, kind: Any) -> bool:
+    return isinstance(typ, type) and issubclass(typ, kind)
+
+
 def _decoder(typ: Any) -> Converter | None:
     name = getattr(typ, "typename", "")
     if name == "timestamp":
@@ -65,27 +76,32 @@ def _decoder(typ: Any) -> Converter | None:
         return lambda v: CqlDuration(v.months, v.days, v.nanoseconds)
     if name == "inet":
         return ipaddress.ip_address
-    if isinstance(typ, type) and issubclass(typ, cqltypes.UserType):
+    if _is(typ, cqltypes.UserType):
         subs = [_decoder(s) for s in typ.subtypes]
         fields = list(typ.fieldnames)
         return lambda v: {f: (c(x) if c and x is not None else x) for f, c, x in zip(fields, subs, v)}
-    if isinstance(typ, type) and issubclass(typ, cqltypes.FrozenType):
+    if _is(typ, cqltypes.FrozenType):
         return _decoder(typ.subtypes[0])
     if name in ("list", "set", "tuple", "map"):
         subs = [_decoder(s) for s in typ.subtypes]
+        elem = subs[0] or _identity
         if name == "list":
-            c = subs[0]
-            return (lambda v: [c(x) for x in v]) if c else list
+            return lambda v: [elem(x) for x in v]
         if name == "set":
-            c = subs[0]
-            return (lambda v: {_hashable(c(x)) for x in v}) if c else (lambda v: {_hashable(x) for x in v})
+            return lambda v: {_hashable(elem(x)) for x in v}
         if name == "tuple":
             return lambda v: tuple(s(x) if s and x is not None else x for s, x in zip(subs, v))
         kc, vc = subs
-        return lambda v: {_hashable(kc(k) if kc else k): (vc(x) if vc and x is not None else x) for k, x in v.items()}
-    if isinstance(typ, type) and issubclass(typ, cqltypes.VectorType):
+        return lambda v: {
+            _hashable(kc(k) if kc else k): (vc(x) if vc and x is not None else x) for k, x in v.items()
+        }
+    if _is(typ, cqltypes.VectorType):
         return list
     return None
+
+
+def _identity(v: Any) -> Any:
+    return v
 
 
 def _hashable(v: Any) -> Any:
@@ -104,16 +120,18 @@ def _encoder(typ: Any) -> Converter | None:
         return str
     if name == "duration":
         return lambda v: util.Duration(v.months, v.days, v.nanoseconds) if isinstance(v, CqlDuration) else v
-    if isinstance(typ, type) and issubclass(typ, cqltypes.UserType):
+    if _is(typ, cqltypes.UserType):
         subs = [_encoder(s) for s in typ.subtypes]
         fields = list(typ.fieldnames)
 
         def encode_udt(v: Any) -> Any:
             get = v.get if isinstance(v, dict) else (lambda f, _v=v: getattr(_v, f, None))
-            return tuple((s(x) if s and x is not None else x) for s, x in ((s, get(f)) for f, s in zip(fields, subs)))
+            return tuple(
+                (s(x) if s and x is not None else x) for s, x in ((s, get(f)) for f, s in zip(fields, subs))
+            )
 
         return encode_udt
-    if isinstance(typ, type) and issubclass(typ, cqltypes.FrozenType):
+    if _is(typ, cqltypes.FrozenType):
         return _encoder(typ.subtypes[0])
     if name in ("list", "set", "tuple", "map"):
         subs = [_encoder(s) for s in typ.subtypes]
@@ -166,7 +184,11 @@ def translate_error(error: BaseException) -> exc_mod.CoodieError:
         auth = any(isinstance(e, cassandra.AuthenticationFailed) for e in error.errors.values())
         kind = exc_mod.AuthenticationFailed if auth else exc_mod.ConnectionFailed
     elif isinstance(error, cassandra.DriverException | cassandra.RequestExecutionException):
-        kind = exc_mod.ServerError if isinstance(error, cassandra.RequestExecutionException) else exc_mod.DriverError
+        kind = (
+            exc_mod.ServerError
+            if isinstance(error, cassandra.RequestExecutionException)
+            else exc_mod.DriverError
+        )
     else:
         kind = exc_mod.DriverError
     code = getattr(error, "error_code", None)
@@ -202,7 +224,10 @@ class CassandraDriver(AbstractDriver):
         per_statement_timestamp=False,
         native_async=False,
         gaps=(
-            ("per_statement_timestamp", "the driver sets write timestamps from its own generator, not per request"),
+            (
+                "per_statement_timestamp",
+                "the driver sets write timestamps from its own generator, not per request",
+            ),
             ("native_async", "the driver completes requests on its own I/O thread; asyncio is bridged"),
         ),
     )
@@ -300,7 +325,9 @@ class CassandraDriver(AbstractDriver):
         query.is_idempotent = statement.idempotent
         return query
 
-    def _convert(self, names: Sequence[str] | None, types: Sequence[Any] | None, rows: Sequence[Any]) -> list[Row]:
+    def _convert(
+        self, names: Sequence[str] | None, types: Sequence[Any] | None, rows: Sequence[Any]
+    ) -> list[Row]:
         if not names:
             return []
         key = (tuple(names), tuple(types or ()))
@@ -344,15 +371,22 @@ class CassandraDriver(AbstractDriver):
         state = future._paging_state if options.paged else None
         return ResultPage(self._convert(future._col_names, future._col_types, rows), state)
 
-    def _batch(self, prepared: list[_Prepared | None], statements: Sequence[Statement], batch_type: BatchType,
-               options: ExecOptions) -> BatchStatement:
+    def _batch(
+        self,
+        prepared: list[_Prepared | None],
+        statements: Sequence[Statement],
+        batch_type: BatchType,
+        options: ExecOptions,
+    ) -> BatchStatement:
         if options.timestamp is not None:
             raise exc_mod.ConfigurationError(
                 "this backend cannot set a batch timestamp; give each statement its own timestamp"
             )
         batch = BatchStatement(batch_type=_BATCH_TYPES[batch_type])
         for p, s in zip(prepared, statements):
-            batch.add(p.bind(s.params) if p is not None else SimpleStatement(s.cql), None if p else s.params or None)
+            batch.add(
+                p.bind(s.params) if p is not None else SimpleStatement(s.cql), None if p else s.params or None
+            )
         if options.consistency is not None:
             batch.consistency_level = int(options.consistency)
         if options.serial_consistency is not None:

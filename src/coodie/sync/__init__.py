@@ -15,7 +15,9 @@ from coodie.sync.query import QuerySet
 from coodie.usertype import UserType
 
 
-def execute_raw(stmt: str, params: Sequence[Any] | None = None, connection: str | None = None) -> list[dict[str, Any]]:
+def execute_raw(
+    stmt: str, params: Sequence[Any] | None = None, connection: str | None = None
+) -> list[dict[str, Any]]:
     """Run CQL with ``?`` parameters on the default (or named) driver; rows as dicts."""
     return run_sync(plan_execute_raw(get_driver(connection), stmt, params))
 
@@ -27,7 +29,11 @@ def create_keyspace(
     dc_replication_map: Mapping[str, int] | None = None,
     connection: str | None = None,
 ) -> None:
-    run_sync(plan_create_keyspace(get_driver(connection), keyspace, replication_factor, strategy, dc_replication_map))
+    run_sync(
+        plan_create_keyspace(
+            get_driver(connection), keyspace, replication_factor, strategy, dc_replication_map
+        )
+    )
 
 
 def drop_keyspace(keyspace: str, connection: str | None = None) -> None:

@@ -56,7 +56,11 @@ class Document(DocumentBase):
         timeout: float | None = None,
         batch: BatchQuery | None = None,
     ) -> None:
-        run_sync(self._plan_save(ttl=ttl, timestamp=timestamp, consistency=consistency, timeout=timeout, batch=batch))
+        run_sync(
+            self._plan_save(
+                ttl=ttl, timestamp=timestamp, consistency=consistency, timeout=timeout, batch=batch
+            )
+        )
 
     def insert(
         self,
@@ -136,11 +140,19 @@ class CounterDocument(Document):
     """A counter table: every non-key field is ``Annotated[int, Counter()]``."""
 
     def increment(
-        self, consistency: str | None = None, timeout: float | None = None, batch: BatchQuery | None = None, **deltas: int
+        self,
+        consistency: str | None = None,
+        timeout: float | None = None,
+        batch: BatchQuery | None = None,
+        **deltas: int,
     ) -> None:
         run_sync(self._plan_increment(deltas, consistency=consistency, timeout=timeout, batch=batch))
 
     def decrement(
-        self, consistency: str | None = None, timeout: float | None = None, batch: BatchQuery | None = None, **deltas: int
+        self,
+        consistency: str | None = None,
+        timeout: float | None = None,
+        batch: BatchQuery | None = None,
+        **deltas: int,
     ) -> None:
         run_sync(self._plan_increment(deltas, sign=-1, consistency=consistency, timeout=timeout, batch=batch))
