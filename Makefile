@@ -12,7 +12,7 @@ FUZZ_SECONDS ?= 5
 
 .PHONY: help setup system-deps venv build db-fetch db-start db-start-secure db-stop db-status db-logs \
         test test-fast lint typecheck c-test c-asan-test c-valgrind-test fuzz unit integration \
-        asan-python compare bench clean
+        asan-python integration-cassandra-driver compare bench clean
 
 help:
 	@echo "make compare   - run the driver comparison against the local Cassandra node"
@@ -87,8 +87,21 @@ asan-python: venv
 integration: build db-fetch
 	sh tools/with-node.sh $(PY) -m pytest -q tests/integration
 
+# cassandra-driver installs the same `cassandra` package as scylla-driver, so it
+# gets an environment of its own.
+CD_VENV := .venvs/cassandra-driver
+$(CD_VENV)/.installed: pyproject.toml setup.py
+	$(PYTHON) -m venv $(CD_VENV)
+	$(CD_VENV)/bin/python -m pip install -q --upgrade pip
+	$(CD_VENV)/bin/python -m pip install -q -e ".[dev,cassandra]"
+	@touch $@
+
+integration-cassandra-driver: $(CD_VENV)/.installed db-fetch
+	COODIE_TEST_DRIVERS=cassandra sh tools/with-node.sh $(CD_VENV)/bin/python -m pytest -q tests/integration
+
 test: setup lint typecheck c-test c-asan-test fuzz unit asan-python
-	sh tools/with-node.sh $(PY) -m pytest -q tests/integration
+	sh tools/with-node.sh sh -c '$(PY) -m pytest -q tests/integration && \
+	  $(MAKE) --no-print-directory integration-cassandra-driver'
 
 # ---------------------------------------------------------------- the main job --
 compare: setup
