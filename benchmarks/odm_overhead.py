@@ -56,7 +56,10 @@ def main() -> None:
     Item.sync_table()
     Item.truncate()
     ids = [uuid.uuid4() for _ in range(args.ops)]
-    docs = [Item(id=i, name=f"n{k}", brand="b", price=1.5, stock=k, note="x" * 20, rank=k) for k, i in enumerate(ids)]
+    docs = [
+        Item(id=i, name=f"n{k}", brand="b", price=1.5, stock=k, note="x" * 20, rank=k)
+        for k, i in enumerate(ids)
+    ]
 
     session = driver.session  # type: ignore[attr-defined]
     cols = list(Item.model_fields)
@@ -81,7 +84,10 @@ def main() -> None:
 
     print(f"{args.runs} runs x {args.ops} ops, one connection, sequential (median per op)")
     print(f"{'operation':<14}{'wall µs':>10}{'CPU µs':>10}")
-    med = {k: (statistics.median(w for w, _ in v), statistics.median(c for _, c in v)) for k, v in results.items()}
+    med = {
+        k: (statistics.median(w for w, _ in v), statistics.median(c for _, c in v))
+        for k, v in results.items()
+    }
     for name, (w, c) in med.items():
         print(f"{name:<14}{w:>10.1f}{c:>10.1f}")
     for op in ("save", "get"):
