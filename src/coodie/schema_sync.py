@@ -85,8 +85,16 @@ def plan_sync_type(
     """CREATE TYPE for ``udt`` and its dependencies (dependencies first); ADD missing fields."""
     from coodie.usertype import udt_dependencies
 
+    planned = yield from _plan_types(driver, keyspace, udt_dependencies(udt))
+    if not dry_run:
+        yield from plan_apply(driver, planned)
+    return planned
+
+
+def _plan_types(driver: AbstractDriver, keyspace: str, udts: Sequence[type[BaseModel]]) -> Plan[list[str]]:
+    """The statements that bring each UDT (given dependencies first) up to date."""
     planned: list[str] = []
-    for t in udt_dependencies(udt):
+    for t in udts:
         name = udt_type_name(t)
         fields = [
             (n, str(cql_type_of(a, where=f"{t.__name__}.{n}").frozen_copy()))
@@ -110,8 +118,6 @@ def plan_sync_type(
                 for n, ty in fields
                 if n not in existing
             ]
-    if not dry_run:
-        yield from plan_apply(driver, planned)
     return planned
 
 
@@ -129,9 +135,7 @@ def plan_sync_table(
     udts: Sequence[type[BaseModel]] = (),
 ) -> Plan[list[str]]:
     """Create or migrate a table; returns the statements run (or planned, with ``dry_run``)."""
-    planned: list[str] = []
-    for udt in udts:
-        planned += yield from plan_sync_type(driver, keyspace, udt, dry_run=True)
+    planned: list[str] = yield from _plan_types(driver, keyspace, udts)
     live = yield from execute(
         driver,
         _query(
