@@ -1,0 +1,736 @@
+"""Integration harness: every test runs against a real node, once per driver
+backend and once per API flavour (``coodie.sync`` and ``coodie.aio``).
+
+Tests are plain ``def test_...(api)`` functions. The ``api`` object hides the
+flavour: ``api.run(x)`` returns ``x`` for the sync flavour and runs the
+coroutine ``x`` to completion on the harness's own event loop for the aio
+flavour, so the same test body checks both APIs and no event loop is running
+while sync-flavour code runs.
+
+Driver selection
+    ``COODIE_TEST_DRIVERS=scylla,acsylla`` runs those backends; a backend named
+    there that cannot be imported stops the run with an error. Without the
+    variable every backend of ``coodie.drivers.BACKENDS`` whose module imports
+    runs; the others are listed (with the import error) in the terminal summary
+    and in ``results/matrix.md``. A driver type served by the same driver class
+    as one already selected (``cassandra`` = ``scylla`` backend) is listed as
+    an alias instead of running the suite twice.
+
+Other variables
+    ``COODIE_TEST_HOSTS`` (comma list, default ``127.0.0.1``) and
+    ``COODIE_TEST_PORT`` (passed as ``port=`` only when set).
+
+Capabilities
+    ``@pytest.mark.requires("paging_state", ...)`` names fields of
+    :class:`coodie.drivers.base.Capabilities`. When the backend lacks one, the
+    test is marked ``xfail(strict=True)`` with the backend's reason, so a
+    backend that gains the feature fails the run until its flag is updated.
+
+Results
+    Per-driver outcomes go to ``results/matrix.md`` and ``results/matrix.json``
+    and a per-driver table is printed in the terminal summary.
+"""
+
+import asyncio
+import contextlib
+import datetime as dt
+import hashlib
+import importlib
+import inspect
+import json
+import os
+import re
+import secrets
+import time
+from collections.abc import Awaitable, Callable, Iterable, Iterator
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+import pytest
+
+import coodie
+import coodie.aio
+import coodie.sync
+from coodie import drivers as coodie_drivers
+from coodie.batch import AsyncBatchQuery, BatchQuery
+from coodie.drivers.base import AbstractDriver, Capabilities
+from coodie.exceptions import BlockingCallInEventLoopWarning
+
+ENV_DRIVERS = "COODIE_TEST_DRIVERS"
+ENV_HOSTS = "COODIE_TEST_HOSTS"
+ENV_PORT = "COODIE_TEST_PORT"
+FLAVORS = ("sync", "aio")
+KEYSPACE_PREFIX = "coodie_it_"
+#: keyspaces of earlier runs older than this are dropped at start (crashed runs)
+STALE_KEYSPACE_AGE = 6 * 3600
+CAPABILITY_NAMES = tuple(f.name for f in fields(Capabilities) if f.name != "gaps")
+OUTCOMES = ("passed", "xfailed", "failed", "error", "xpassed", "skipped")
+
+
+# ------------------------------------------------------------------ backends --
+
+
+@dataclass
+class Backend:
+    driver_type: str
+    module_name: str
+    driver_class: type[AbstractDriver] | None = None
+    problem: str | None = None  # why it does not run (import error, alias)
+    alias_of: str | None = None
+
+    @property
+    def capabilities(self) -> Capabilities | None:
+        return self.driver_class.capabilities if self.driver_class is not None else None
+
+
+@dataclass
+class Selection:
+    explicit: bool
+    selected: list[Backend] = field(default_factory=list)
+    not_run: list[Backend] = field(default_factory=list)
+
+
+def _driver_class(module: Any, driver_type: str) -> type[AbstractDriver] | None:
+    for obj in vars(module).values():
+        if (
+            isinstance(obj, type)
+            and issubclass(obj, AbstractDriver)
+            and driver_type in getattr(obj, "driver_types", ())
+        ):
+            return obj
+    return None
+
+
+def _load(driver_type: str) -> Backend:
+    module_name = coodie_drivers.BACKENDS[driver_type][0]
+    backend = Backend(driver_type, module_name)
+    try:
+        module = importlib.import_module(module_name)
+    except (ImportError, NotImplementedError) as exc:
+        cause = f" (caused by {type(exc.__cause__).__name__}: {exc.__cause__})" if exc.__cause__ else ""
+        backend.problem = f"{type(exc).__name__}: {exc}{cause}"
+        return backend
+    backend.driver_class = _driver_class(module, driver_type)
+    return backend
+
+
+def select_backends(env_value: str | None) -> Selection:
+    """The backends to run, from ``COODIE_TEST_DRIVERS`` (or all that import)."""
+    known = list(coodie_drivers.BACKENDS)
+    if env_value is not None and env_value.strip():
+        names = list(dict.fromkeys(n.strip() for n in env_value.split(",") if n.strip()))
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            raise pytest.UsageError(
+                f"{ENV_DRIVERS} names unknown driver type(s) {', '.join(unknown)}; known: {', '.join(known)}"
+            )
+        selection = Selection(explicit=True)
+        for name in names:
+            backend = _load(name)
+            if backend.problem:
+                raise pytest.UsageError(
+                    f"{ENV_DRIVERS} asks for driver type {name!r} but its backend cannot be loaded: {backend.problem}"
+                )
+            selection.selected.append(backend)
+        return selection
+    selection = Selection(explicit=False)
+    for name in known:
+        backend = _load(name)
+        if backend.problem is None:
+            twin = next(
+                (
+                    b
+                    for b in selection.selected
+                    if b.driver_class is not None and b.driver_class is backend.driver_class
+                ),
+                None,
+            )
+            if twin is not None:
+                backend.alias_of = twin.driver_type
+                backend.problem = (
+                    f"same backend class as {twin.driver_type!r} "
+                    f"({backend.module_name}.{backend.driver_class.__name__}); "
+                    f"run it with {ENV_DRIVERS}={name}"
+                )
+        (selection.not_run if backend.problem else selection.selected).append(backend)
+    if not selection.selected:
+        problems = "; ".join(f"{b.driver_type}: {b.problem}" for b in selection.not_run)
+        raise pytest.UsageError(f"no coodie driver backend can be loaded: {problems}")
+    return selection
+
+
+# --------------------------------------------------------------- run record --
+
+
+@dataclass
+class TestRecord:
+    nodeid: str
+    driver_type: str
+    flavor: str
+    outcome: str | None = None
+    detail: str | None = None
+
+
+@dataclass
+class DriverInfo:
+    name: str | None = None
+    version: str | None = None
+    keyspace: str | None = None
+    init_error: str | None = None
+
+
+@dataclass
+class HarnessState:
+    selection: Selection
+    records: dict[str, TestRecord] = field(default_factory=dict)
+    driver_info: dict[str, DriverInfo] = field(default_factory=dict)
+
+
+_STATE = pytest.StashKey[HarnessState]()
+#: the state of the running session (``pytest_runtest_logreport`` gets no config)
+_CURRENT: list[HarnessState] = []
+
+
+def _state(config: pytest.Config) -> HarnessState:
+    return config.stash[_STATE]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "requires(*capabilities): the test needs these coodie.drivers.base.Capabilities; "
+        "on a backend without them it is xfail(strict=True)",
+    )
+    config.stash[_STATE] = HarnessState(select_backends(os.environ.get(ENV_DRIVERS)))
+    _CURRENT[:] = [config.stash[_STATE]]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    state = _state(metafunc.config)
+    if "driver_type" in metafunc.fixturenames:
+        names = [b.driver_type for b in state.selection.selected]
+        metafunc.parametrize("driver_type", names, scope="session")
+    if "flavor" in metafunc.fixturenames:
+        metafunc.parametrize("flavor", FLAVORS)
+
+
+def _requirement_marks(item: pytest.Item) -> list[str]:
+    wanted: list[str] = []
+    for mark in item.iter_markers("requires"):
+        for name in mark.args:
+            if name not in CAPABILITY_NAMES:
+                raise pytest.UsageError(
+                    f"{item.nodeid}: @pytest.mark.requires({name!r}) is not a capability; "
+                    f"use one of {', '.join(CAPABILITY_NAMES)}"
+                )
+            wanted.append(name)
+    return wanted
+
+
+def _xfail_for(capabilities: Capabilities, wanted: list[str]) -> pytest.MarkDecorator | None:
+    missing = [name for name in wanted if not getattr(capabilities, name)]
+    if not missing:
+        return None
+    reason = "; ".join(f"{name}: {capabilities.reason(name)}" for name in missing)
+    return pytest.mark.xfail(strict=True, reason=f"backend lacks {reason}")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    state = _state(config)
+    backends = {b.driver_type: b for b in state.selection.selected}
+    blocking_is_error = pytest.mark.filterwarnings(
+        f"error::{BlockingCallInEventLoopWarning.__module__}.{BlockingCallInEventLoopWarning.__name__}"
+    )
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if "driver_type" not in params:
+            continue
+        driver_type = params["driver_type"]
+        state.records[item.nodeid] = TestRecord(item.nodeid, driver_type, params.get("flavor", "-"))
+        item.add_marker(blocking_is_error)
+        wanted = _requirement_marks(item)
+        capabilities = backends[driver_type].capabilities
+        if wanted and capabilities is not None:
+            mark = _xfail_for(capabilities, wanted)
+            if mark is not None:
+                item.add_marker(mark)
+
+
+def _crash_message(report: pytest.TestReport) -> str:
+    longrepr = report.longrepr
+    crash = getattr(longrepr, "reprcrash", None)
+    if crash is not None:
+        return str(crash.message).strip().splitlines()[0][:300]
+    text = str(longrepr or "").strip().splitlines()
+    return (text[-1] if text else "")[:300]
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if not _CURRENT:
+        return
+    record = _CURRENT[0].records.get(report.nodeid)
+    if record is None:
+        return
+    if report.when == "setup":
+        if report.failed:
+            record.outcome, record.detail = "error", _crash_message(report)
+        elif report.skipped:
+            if hasattr(report, "wasxfail"):
+                record.outcome, record.detail = "xfailed", report.wasxfail
+            else:
+                record.outcome, record.detail = "skipped", _crash_message(report)
+    elif report.when == "call":
+        if report.passed:
+            if hasattr(report, "wasxfail"):
+                record.outcome, record.detail = "xpassed", report.wasxfail
+            else:
+                record.outcome, record.detail = "passed", None
+        elif report.failed:
+            record.outcome, record.detail = "failed", _crash_message(report)
+        elif report.skipped:
+            if hasattr(report, "wasxfail"):
+                record.outcome, record.detail = "xfailed", report.wasxfail
+            else:
+                record.outcome, record.detail = "skipped", _crash_message(report)
+    elif report.when == "teardown" and report.failed and record.outcome in (None, "passed", "xfailed"):
+        record.outcome, record.detail = "error", "teardown: " + _crash_message(report)
+
+
+# ---------------------------------------------------------- matrix writing --
+
+
+def _counts(records: Iterable[TestRecord]) -> dict[str, int]:
+    counts = dict.fromkeys(OUTCOMES, 0)
+    for r in records:
+        if r.outcome is not None:
+            counts[r.outcome] += 1
+    return counts
+
+
+def _short_id(nodeid: str) -> str:
+    return nodeid.split("tests/integration/", 1)[-1]
+
+
+def build_matrix(state: HarnessState) -> dict[str, Any]:
+    drivers: dict[str, Any] = {}
+    ran = [r for r in state.records.values() if r.outcome is not None]
+    for backend in state.selection.selected:
+        mine = [r for r in ran if r.driver_type == backend.driver_type]
+        info = state.driver_info.get(backend.driver_type, DriverInfo())
+        caps = backend.capabilities
+        drivers[backend.driver_type] = {
+            "status": "ran" if mine else "not run",
+            "driver": info.name,
+            "driver_version": info.version,
+            "keyspace": info.keyspace,
+            "init_error": info.init_error,
+            "capabilities": (
+                {name: getattr(caps, name) for name in CAPABILITY_NAMES} if caps is not None else None
+            ),
+            "gaps": dict(caps.gaps) if caps is not None else None,
+            "flavors": {f: _counts(r for r in mine if r.flavor == f) for f in FLAVORS},
+            "total": _counts(mine),
+            "tests": {
+                _short_id(r.nodeid): {"flavor": r.flavor, "outcome": r.outcome, "detail": r.detail}
+                for r in sorted(mine, key=lambda r: r.nodeid)
+            },
+        }
+    for backend in state.selection.not_run:
+        drivers[backend.driver_type] = {
+            "status": "alias" if backend.alias_of else "unavailable",
+            "alias_of": backend.alias_of,
+            "reason": backend.problem,
+        }
+    return {
+        "generated": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "coodie_version": coodie.__version__,
+        "selection": "explicit" if state.selection.explicit else "default",
+        "hosts": _hosts(),
+        "drivers": drivers,
+    }
+
+
+def render_matrix_md(matrix: dict[str, Any]) -> str:
+    lines = [
+        "# coodie integration matrix",
+        "",
+        f"Generated {matrix['generated']} — coodie {matrix['coodie_version']}, "
+        f"hosts {', '.join(matrix['hosts'])}, driver selection: {matrix['selection']}.",
+        "",
+        "| driver | flavour | " + " | ".join(OUTCOMES) + " |",
+        "|---|---|" + "---|" * len(OUTCOMES),
+    ]
+    for name, d in matrix["drivers"].items():
+        if d["status"] in ("alias", "unavailable"):
+            continue
+        for flavor, counts in d["flavors"].items():
+            lines.append(f"| {name} | {flavor} | " + " | ".join(str(counts[o]) for o in OUTCOMES) + " |")
+    not_run = {k: v for k, v in matrix["drivers"].items() if v["status"] in ("alias", "unavailable")}
+    if not_run:
+        lines += ["", "## Backends not run", ""]
+        lines += [f"- **{name}** ({d['status']}): {d['reason']}" for name, d in not_run.items()]
+    for name, d in matrix["drivers"].items():
+        if d["status"] in ("alias", "unavailable"):
+            continue
+        lines += ["", f"## {name}", ""]
+        lines.append(f"Driver: {d['driver'] or '?'} {d['driver_version'] or ''}".rstrip())
+        if d["init_error"]:
+            lines += ["", f"Could not connect: {d['init_error']}"]
+        if d["gaps"]:
+            lines += ["", "Declared capability gaps:", ""]
+            lines += [f"- `{cap}`: {why}" for cap, why in d["gaps"].items()]
+        for outcome, title in (("failed", "Failures"), ("error", "Errors"), ("xpassed", "Unexpected passes"),
+                               ("xfailed", "Expected failures"), ("skipped", "Skipped")):
+            hits = [(t, r) for t, r in d["tests"].items() if r["outcome"] == outcome]
+            if hits:
+                lines += ["", f"{title}:", ""]
+                lines += [f"- `{t}` — {r['detail'] or ''}".rstrip(" —") for t, r in hits]
+    return "\n".join(lines) + "\n"
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    state = _state(session.config)
+    if not any(r.outcome for r in state.records.values()):
+        return
+    matrix = build_matrix(state)
+    out = session.config.rootpath / "results"
+    out.mkdir(exist_ok=True)
+    (out / "matrix.json").write_text(json.dumps(matrix, indent=2, sort_keys=False, default=str) + "\n")
+    (out / "matrix.md").write_text(render_matrix_md(matrix))
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    state = _state(config)
+    if not any(r.outcome for r in state.records.values()):
+        return
+    matrix = build_matrix(state)
+    tr = terminalreporter
+    tr.section("coodie driver matrix")
+    header = f"{'driver':<12} {'flavour':<8}" + "".join(f"{o:>9}" for o in OUTCOMES)
+    tr.write_line(header)
+    for name, d in matrix["drivers"].items():
+        if d["status"] in ("alias", "unavailable"):
+            continue
+        for flavor, counts in d["flavors"].items():
+            tr.write_line(f"{name:<12} {flavor:<8}" + "".join(f"{counts[o]:>9}" for o in OUTCOMES))
+    for name, d in matrix["drivers"].items():
+        if d["status"] == "ran":
+            for t, r in d["tests"].items():
+                if r["outcome"] == "xfailed":
+                    tr.write_line(f"  xfail  {t}: {r['detail']}")
+    for name, d in matrix["drivers"].items():
+        if d["status"] in ("alias", "unavailable"):
+            tr.write_line(f"not run: {name} ({d['status']}): {d['reason']}")
+    tr.write_line(f"written: {config.rootpath / 'results' / 'matrix.md'} and matrix.json")
+
+
+# -------------------------------------------------------------- the driver --
+
+
+def _hosts() -> list[str]:
+    raw = os.environ.get(ENV_HOSTS, "127.0.0.1")
+    return [h.strip() for h in raw.split(",") if h.strip()]
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
+
+
+class DriverContext:
+    """One connected driver per backend for the whole session, plus its keyspaces."""
+
+    def __init__(self, driver_type: str, loop: asyncio.AbstractEventLoop, driver: AbstractDriver) -> None:
+        self.driver_type = driver_type
+        self.loop = loop
+        self.driver = driver
+        stamp = int(time.time())
+        self.keyspace = f"{KEYSPACE_PREFIX}{_slug(driver_type)}_{stamp}_{secrets.token_hex(2)}"
+        self._extra: dict[int, str] = {}
+
+    def run(self, awaitable: Awaitable[Any]) -> Any:
+        return self.loop.run_until_complete(awaitable)
+
+    def setup(self) -> None:
+        self._drop_stale_keyspaces()
+        self.run(coodie.aio.create_keyspace(self.keyspace, replication_factor=1))
+        self.driver.default_keyspace = self.keyspace
+
+    def keyspace_with_rf(self, replication_factor: int) -> str:
+        """A keyspace with this replication factor (more than the node count → Unavailable)."""
+        if replication_factor not in self._extra:
+            name = f"{self.keyspace}_rf{replication_factor}"
+            self.run(coodie.aio.create_keyspace(name, replication_factor=replication_factor))
+            self._extra[replication_factor] = name
+        return self._extra[replication_factor]
+
+    def _drop_stale_keyspaces(self) -> None:
+        rows = self.run(coodie.aio.execute_raw("SELECT keyspace_name FROM system_schema.keyspaces"))
+        pattern = re.compile(rf"^{KEYSPACE_PREFIX}[a-z0-9_]+?_(\d{{10}})_[0-9a-f]{{4}}(_rf\d+)?$")
+        now = time.time()
+        for row in rows:
+            m = pattern.match(row["keyspace_name"])
+            if m and now - int(m.group(1)) > STALE_KEYSPACE_AGE:
+                self.run(coodie.aio.drop_keyspace(row["keyspace_name"]))
+
+    def teardown(self) -> None:
+        errors: list[BaseException] = []
+        for ks in [*self._extra.values(), self.keyspace]:
+            try:
+                self.run(coodie.aio.drop_keyspace(ks))
+            except Exception as exc:  # keep closing; report below
+                errors.append(exc)
+        try:
+            self.run(self.driver.close_async())
+        except Exception as exc:
+            errors.append(exc)
+        if coodie_drivers._registry.get("default") is self.driver:
+            del coodie_drivers._registry["default"]
+        if errors:
+            raise errors[0]
+
+
+@pytest.fixture(scope="session")
+def harness_loop() -> Iterator[asyncio.AbstractEventLoop]:
+    """The event loop that runs every aio-flavour call; never running between calls."""
+    loop = asyncio.new_event_loop()
+    yield loop
+    loop.run_until_complete(loop.shutdown_asyncgens())
+    loop.close()
+
+
+@pytest.fixture(scope="session")
+def driver_ctx(
+    driver_type: str, harness_loop: asyncio.AbstractEventLoop, request: pytest.FixtureRequest
+) -> Iterator[DriverContext]:
+    info = _state(request.config).driver_info.setdefault(driver_type, DriverInfo())
+    options: dict[str, Any] = {}
+    if os.environ.get(ENV_PORT):
+        options["port"] = int(os.environ[ENV_PORT])
+    try:
+        driver = harness_loop.run_until_complete(
+            coodie.init_coodie_async(hosts=_hosts(), driver_type=driver_type, name="default", **options)
+        )
+    except Exception as exc:
+        info.init_error = f"{type(exc).__name__}: {exc}"
+        raise RuntimeError(
+            f"cannot connect driver_type={driver_type!r} to {_hosts()}: {exc} "
+            "(is the node up? python3 tools/cassandra/node.py start)"
+        ) from exc
+    info.name, info.version = driver.driver_name, driver.driver_version()
+    ctx = DriverContext(driver_type, harness_loop, driver)
+    info.keyspace = ctx.keyspace
+    try:
+        ctx.setup()
+        yield ctx
+    finally:
+        ctx.teardown()
+
+
+# -------------------------------------------------------------------- api --
+
+
+@dataclass
+class Request:
+    kind: str  # "run" | "batch"
+    cql: str | tuple[str, ...]
+    params: Any
+    options: Any
+
+
+class Api:
+    """One API flavour, with helpers that make a test body flavour-independent."""
+
+    def __init__(self, ctx: DriverContext, flavor: str, nodeid: str) -> None:
+        self.ctx = ctx
+        self.flavor = flavor
+        self.is_async = flavor == "aio"
+        self.driver_type = ctx.driver_type
+        self.driver = ctx.driver
+        self.keyspace = ctx.keyspace
+        self.module = coodie.aio if self.is_async else coodie.sync
+        self.Document = self.module.Document
+        self.CounterDocument = self.module.CounterDocument
+        self.QuerySet = self.module.QuerySet
+        self.Batch: type[BatchQuery] | type[AsyncBatchQuery] = AsyncBatchQuery if self.is_async else BatchQuery
+        self._nodeid = nodeid
+        self._names: set[str] = set()
+
+    def __repr__(self) -> str:
+        return f"<Api {self.driver_type}/{self.flavor}>"
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return self.driver.capabilities
+
+    # -------------------------------------------------------- running --
+    def run(self, value: Any) -> Any:
+        """The result of an API call: as is (sync) or awaited on the harness loop (aio)."""
+        if self.is_async:
+            if not inspect.isawaitable(value):
+                raise TypeError(f"aio flavour: expected an awaitable from the API, got {type(value).__name__}")
+            return self.ctx.run(value)
+        if inspect.isawaitable(value):
+            if inspect.iscoroutine(value):
+                value.close()
+            raise TypeError("sync flavour: the API returned an awaitable")
+        return value
+
+    def gather(self, values: Iterable[Any]) -> list[Any]:
+        """Results of several calls; the aio flavour runs them concurrently."""
+        if not self.is_async:
+            return [self.run(v) for v in values]
+
+        async def all_of() -> list[Any]:
+            return list(await asyncio.gather(*values))
+
+        return self.ctx.run(all_of())
+
+    def collect(self, queryset: Any) -> list[Any]:
+        """Every item of a QuerySet through ``for`` (sync) or ``async for`` (aio)."""
+        if not self.is_async:
+            return [item for item in queryset]
+
+        async def drain() -> list[Any]:
+            return [item async for item in queryset]
+
+        return self.ctx.run(drain())
+
+    def take(self, queryset: Any, n: int) -> list[Any]:
+        """The first ``n`` items by iteration, then stop iterating."""
+        if not self.is_async:
+            out = []
+            for item in queryset:
+                out.append(item)
+                if len(out) >= n:
+                    break
+            return out
+
+        async def first_n() -> list[Any]:
+            out = []
+            iterator = queryset.__aiter__()
+            try:
+                async for item in iterator:
+                    out.append(item)
+                    if len(out) >= n:
+                        break
+            finally:
+                await iterator.aclose()
+            return out
+
+        return self.ctx.run(first_n())
+
+    def sleep(self, seconds: float) -> None:
+        if self.is_async:
+            self.ctx.run(asyncio.sleep(seconds))
+        else:
+            time.sleep(seconds)
+
+    @contextlib.contextmanager
+    def batch(self, **options: Any) -> Iterator[Any]:
+        """``with api.batch(...) as b:`` — ``with BatchQuery`` or ``async with AsyncBatchQuery``."""
+        b = self.Batch(**options)
+        if not self.is_async:
+            with b:  # type: ignore[union-attr]
+                yield b
+            return
+        self.ctx.run(b.__aenter__())  # type: ignore[union-attr]
+        try:
+            yield b
+        except BaseException as exc:
+            self.ctx.run(b.__aexit__(type(exc), exc, exc.__traceback__))  # type: ignore[union-attr]
+            raise
+        else:
+            self.ctx.run(b.__aexit__(None, None, None))  # type: ignore[union-attr]
+
+    # ----------------------------------------------------- module calls --
+    def execute_raw(self, cql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
+        return self.run(self.module.execute_raw(cql, params))
+
+    def create_keyspace(self, keyspace: str, **kwargs: Any) -> None:
+        self.run(self.module.create_keyspace(keyspace, **kwargs))
+
+    def drop_keyspace(self, keyspace: str) -> None:
+        self.run(self.module.drop_keyspace(keyspace))
+
+    def sync_type(self, udt: Any, keyspace: str | None = None) -> list[str]:
+        return self.run(self.module.sync_type(udt, keyspace=keyspace))
+
+    def keyspace_with_rf(self, replication_factor: int) -> str:
+        return self.ctx.keyspace_with_rf(replication_factor)
+
+    # ------------------------------------------------------------ names --
+    def name(self, suffix: str = "t") -> str:
+        """A table/type name unique to this test, flavour and driver (and ``suffix``)."""
+        digest = hashlib.sha1(f"{self._nodeid}|{self.flavor}|{self.driver_type}|{suffix}".encode()).hexdigest()
+        test = _slug(self._nodeid.rsplit("::", 1)[-1].split("[", 1)[0].removeprefix("test_"))
+        name = f"{test[:16]}_{_slug(suffix)[:12]}_{self.flavor[0]}{digest[:8]}"
+        if name in self._names:
+            raise ValueError(f"api.name({suffix!r}) used twice in one test")
+        self._names.add(name)
+        return name
+
+    def table_exists(self, table: str, keyspace: str | None = None) -> bool:
+        rows = self.execute_raw(
+            "SELECT table_name FROM system_schema.tables WHERE keyspace_name = ? AND table_name = ?",
+            [keyspace or self.keyspace, table],
+        )
+        return bool(rows)
+
+    # -------------------------------------------------- request spying --
+    @contextlib.contextmanager
+    def requests(self) -> Iterator[list[Request]]:
+        """Record every request the ODM hands to the driver inside the block."""
+        seen: list[Request] = []
+        driver = self.driver
+        originals: dict[str, Callable[..., Any]] = {}
+
+        def spy_run(name: str) -> Callable[..., Any]:
+            original = getattr(driver, name)
+            originals[name] = original
+            is_batch = "batch" in name
+
+            def record(statement_or_list: Any, *args: Any) -> None:
+                options = args[-1] if len(args) >= 1 else None
+                if is_batch:
+                    seen.append(Request("batch", tuple(s.cql for s in statement_or_list),
+                                        [s.params for s in statement_or_list], options))
+                else:
+                    seen.append(Request("run", statement_or_list.cql, statement_or_list.params, options))
+
+            if inspect.iscoroutinefunction(original):
+
+                async def wrapped_async(*args: Any) -> Any:
+                    record(*args)
+                    return await original(*args)
+
+                return wrapped_async
+
+            def wrapped(*args: Any) -> Any:
+                record(*args)
+                return original(*args)
+
+            return wrapped
+
+        for name in ("run", "run_async", "run_batch", "run_batch_async"):
+            setattr(driver, name, spy_run(name))
+        try:
+            yield seen
+        finally:
+            for name in originals:
+                with contextlib.suppress(AttributeError):
+                    delattr(driver, name)
+
+
+@pytest.fixture
+def api(driver_ctx: DriverContext, flavor: str, request: pytest.FixtureRequest) -> Iterator[Api]:
+    # A test may have registered another driver as the default: the harness's comes back.
+    coodie_drivers.register_driver("default", driver_ctx.driver, default=True)
+    backends = {b.driver_type: b for b in _state(request.config).selection.selected}
+    if backends[driver_ctx.driver_type].capabilities is None:
+        # No driver class found at collection time: judge by the live driver.
+        wanted = _requirement_marks(request.node)
+        mark = _xfail_for(driver_ctx.driver.capabilities, wanted) if wanted else None
+        if mark is not None:
+            request.node.add_marker(mark)
+    yield Api(driver_ctx, flavor, request.node.nodeid)
+    coodie_drivers.register_driver("default", driver_ctx.driver, default=True)
