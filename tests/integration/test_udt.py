@@ -1,0 +1,192 @@
+"""User-defined types: creation, nesting, collections of UDTs, round-trips."""
+
+import datetime as dt
+import uuid
+from typing import Annotated, Optional
+
+from coodie.fields import Frozen, PrimaryKey
+from coodie.usertype import UserType
+
+UTC = dt.timezone.utc
+
+
+def udts(api):
+    geo_name, addr_name = api.name("geo"), api.name("addr")
+
+    class Geo(UserType):
+        lat: float
+        lon: float
+
+        class Settings:
+            __type_name__ = geo_name
+
+    class Address(UserType):
+        street: str
+        zip: Optional[int] = None
+        geo: Optional[Geo] = None
+        lines: list[str] = []
+        since: Optional[dt.datetime] = None
+        ref: Optional[uuid.UUID] = None
+
+        class Settings:
+            __type_name__ = addr_name
+
+    return Geo, Address
+
+
+def test_sync_type_creates_dependencies_first_and_is_idempotent(api):
+    Geo, Address = udts(api)
+    statements = api.sync_type(Address)
+    assert len(statements) == 2
+    assert Geo.type_name() in statements[0] and statements[0].startswith("CREATE TYPE")
+    assert Address.type_name() in statements[1] and statements[1].startswith("CREATE TYPE")
+    assert api.sync_type(Address) == []
+    rows = api.execute_raw(
+        "SELECT type_name, field_types FROM system_schema.types WHERE keyspace_name = ? AND type_name = ?",
+        [api.keyspace, Address.type_name()],
+    )
+    assert list(rows[0]["field_types"]) == [
+        "text",
+        "int",
+        f"frozen<{Geo.type_name()}>",
+        "frozen<list<text>>",
+        "timestamp",
+        "uuid",
+    ]
+
+
+def test_sync_type_adds_new_fields(api):
+    name = api.name("evo")
+
+    class V1(UserType):
+        a: int
+
+        class Settings:
+            __type_name__ = name
+
+    class V2(UserType):
+        a: int
+        b: Optional[str] = None
+
+        class Settings:
+            __type_name__ = name
+
+    api.sync_type(V1)
+    statements = api.sync_type(V2)
+    assert len(statements) == 1 and statements[0].startswith("ALTER TYPE") and '"b" text' in statements[0]
+    rows = api.execute_raw(
+        "SELECT field_names FROM system_schema.types WHERE keyspace_name = ? AND type_name = ?", [api.keyspace, name]
+    )
+    assert list(rows[0]["field_names"]) == ["a", "b"]
+
+
+def test_udt_field_roundtrip(api):
+    Geo, Address = udts(api)
+
+    class Customer(api.Document):
+        id: Annotated[int, PrimaryKey()]
+        home: Address
+        work: Annotated[Optional[Address], Frozen()] = None
+
+        class Settings:
+            name = api.name("customer")
+
+    api.run(Customer.sync_table())  # creates both types first
+    home = Address(
+        street="1 Main St",
+        zip=12345,
+        geo=Geo(lat=1.5, lon=-2.25),
+        lines=["c/o", "floor 2"],
+        since=dt.datetime(1950, 5, 5, 5, 5, 5, 5000, tzinfo=UTC),
+        ref=uuid.UUID(int=7),
+    )
+    api.run(Customer(id=1, home=home).save())
+    got = api.run(Customer.get(id=1))
+    assert isinstance(got.home, Address)
+    assert isinstance(got.home.geo, Geo)
+    assert got.home == home
+    assert got.home.geo.lon == -2.25
+    assert got.home.since == dt.datetime(1950, 5, 5, 5, 5, 5, 5000, tzinfo=UTC)
+    assert got.work is None
+
+    sparse = Address(street="only street")
+    api.run(Customer(id=2, home=sparse, work=sparse).save())
+    got = api.run(Customer.get(id=2))
+    assert got.home == sparse
+    assert got.work == sparse
+    assert got.home.lines == [] and got.home.geo is None and got.home.zip is None
+
+
+def test_collections_of_udts_and_nested_udts(api):
+    Geo, Address = udts(api)
+
+    class Traveller(api.Document):
+        id: Annotated[int, PrimaryKey()]
+        trips: list[Address] = []
+        by_name: dict[str, Address] = {}
+        points: list[Geo] = []
+        last: Optional[tuple[int, Geo]] = None
+
+        class Settings:
+            name = api.name("traveller")
+
+    statements = api.run(Traveller.sync_table())
+    assert [s.split()[1] for s in statements] == ["TYPE", "TYPE", "TABLE"]
+    a = Address(street="a", geo=Geo(lat=0.5, lon=0.5))
+    b = Address(street="b", lines=["x"])
+    api.run(
+        Traveller(
+            id=1,
+            trips=[a, b, a],
+            by_name={"home": a, "away": b},
+            points=[Geo(lat=1.0, lon=2.0)],
+            last=(3, Geo(lat=4.0, lon=5.0)),
+        ).save()
+    )
+    got = api.run(Traveller.get(id=1))
+    assert got.trips == [a, b, a]
+    assert all(isinstance(t, Address) for t in got.trips)
+    assert got.by_name == {"home": a, "away": b}
+    assert got.points == [Geo(lat=1.0, lon=2.0)]
+    assert got.last == (3, Geo(lat=4.0, lon=5.0))
+
+    empty = Traveller(id=2)
+    api.run(empty.save())
+    got = api.run(Traveller.get(id=2))
+    assert (got.trips, got.by_name, got.points, got.last) == ([], {}, [], None)
+
+
+def test_udt_values_from_the_driver_are_dicts(api):
+    Geo, _ = udts(api)
+
+    class Spot(api.Document):
+        id: Annotated[int, PrimaryKey()]
+        where: Geo
+
+        class Settings:
+            name = api.name("spot")
+
+    api.run(Spot.sync_table())
+    api.run(Spot(id=1, where=Geo(lat=1.0, lon=2.0)).save())
+    raw = api.execute_raw(f'SELECT "where" FROM "{api.keyspace}"."{Spot.table_name()}" WHERE "id" = 1')
+    assert raw[0]["where"] == {"lat": 1.0, "lon": 2.0}
+
+
+def test_update_a_udt_field(api):
+    Geo, Address = udts(api)
+
+    class Shop(api.Document):
+        id: Annotated[int, PrimaryKey()]
+        address: Optional[Address] = None
+        branches: list[Address] = []
+
+        class Settings:
+            name = api.name("shop")
+
+    api.run(Shop.sync_table())
+    shop = api.run(Shop.create(id=1))
+    api.run(shop.update(address=Address(street="new", geo=Geo(lat=1.0, lon=1.0))))
+    api.run(shop.update(branches__append=[Address(street="b1")]))
+    got = api.run(Shop.get(id=1))
+    assert got.address == Address(street="new", geo=Geo(lat=1.0, lon=1.0))
+    assert got.branches == [Address(street="b1")]
