@@ -139,6 +139,12 @@ class Capabilities:
     native_sync: bool = True
     native_async: bool = True
     vector: bool = True
+    #: sets and map keys whose elements are collections or UDTs (set<frozen<set<int>>>)
+    collections_in_sets: bool = True
+    #: durations keep nanosecond precision both ways
+    duration_nanoseconds: bool = True
+    #: UDT values with null (or missing) fields can be sent
+    udt_null_fields: bool = True
     gaps: tuple[tuple[str, str], ...] = ()
 
     def reason(self, capability: str) -> str:
