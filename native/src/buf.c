@@ -355,6 +355,8 @@ uint8_t *cql_wr_reserve(cql_writer *w, size_t n)
 {
     if (w->err != CQL_OK)
         return NULL;
+    if (n == 0)
+        return w->data; /* may be NULL: never offset a null pointer */
     if (w->cap - w->len < n) {
         /* Grow geometrically; refuse sizes that would overflow size_t. */
         if (n > SIZE_MAX / 2 - w->len) {

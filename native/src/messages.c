@@ -18,6 +18,7 @@ static int msg_begin(cql_writer *w, const cql_request *rq, uint8_t opcode,
                      int payload_ok, msg_tx *tx, cql_error *err)
 {
     static const cql_request none = {0, 0, 0, NULL, 0};
+    tx->saved = tx->off = w->len;
     if (!rq)
         rq = &none;
     if (w->err != CQL_OK)
@@ -30,7 +31,6 @@ static int msg_begin(cql_writer *w, const cql_request *rq, uint8_t opcode,
             return cql_fail(err, CQL_EINVAL, "custom payload not allowed for this request");
         flags |= CQL_FLAG_CUSTOM_PAYLOAD;
     }
-    tx->saved = w->len;
     tx->off = cql_frame_begin(w, version & 0x7F, flags, rq->stream, opcode);
     if (rq->payload_count) {
         if (rq->payload_count > UINT16_MAX) {

@@ -81,8 +81,10 @@ static inline int cql_rd_skip(cql_reader *r, size_t n)
 {
     if (r->n < n)
         return CQL_ETRUNC;
-    r->p += n;
-    r->n -= n;
+    if (n) {
+        r->p += n;
+        r->n -= n;
+    }
     return CQL_OK;
 }
 
@@ -92,8 +94,10 @@ static inline int cql_rd_raw(cql_reader *r, size_t n, const uint8_t **out)
     if (r->n < n)
         return CQL_ETRUNC;
     *out = r->p;
-    r->p += n;
-    r->n -= n;
+    if (n) {
+        r->p += n;
+        r->n -= n;
+    }
     return CQL_OK;
 }
 

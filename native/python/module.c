@@ -1,0 +1,281 @@
+/*
+ * module.c - coodie._native, the CPython binding of the CQL protocol core.
+ *
+ * Minimal for now: frame headers, Murmur3 tokens and LZ4 bodies. Multi-phase
+ * initialisation with per-module state (no static Python objects), so the
+ * module can be loaded in several interpreters.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include "cql/frame.h"
+#include "cql/lz4.h"
+#include "cql/murmur3.h"
+
+/* ======================================================================== */
+/* Module state                                                              */
+/* ======================================================================== */
+
+typedef struct {
+    PyObject *protocol_error; /* coodie._native.ProtocolError(ValueError) */
+} native_state;
+
+static inline native_state *get_state(PyObject *module)
+{
+    return (native_state *)PyModule_GetState(module);
+}
+
+/* Bodies above this size are (de)compressed with the GIL released. */
+#define RELEASE_GIL_THRESHOLD (64 * 1024)
+
+static PyObject *raise_core_error(PyObject *module, const char *what, const cql_error *err)
+{
+    PyErr_Format(get_state(module)->protocol_error, "%s: %s", what,
+                 err->msg ? err->msg : cql_strerror(err->code));
+    return NULL;
+}
+
+/* Read an int argument and check it lies in [lo, hi]. */
+static int arg_in_range(PyObject *obj, const char *name, long long lo, long long hi,
+                        long long *out)
+{
+    if (!PyLong_Check(obj)) {
+        PyErr_Format(PyExc_TypeError, "%s must be an int, not %.100s", name,
+                     Py_TYPE(obj)->tp_name);
+        return -1;
+    }
+    int overflow = 0;
+    long long v = PyLong_AsLongLongAndOverflow(obj, &overflow);
+    if (v == -1 && PyErr_Occurred())
+        return -1;
+    if (overflow || v < lo || v > hi) {
+        PyErr_Format(PyExc_ValueError, "%s must be in [%lld, %lld]", name, lo, hi);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+/* ======================================================================== */
+/* Frame headers                                                             */
+/* ======================================================================== */
+
+PyDoc_STRVAR(encode_frame_header_doc,
+"encode_frame_header(version, flags, stream, opcode, length) -> bytes\n\n"
+"Encode the 9-byte CQL frame header.");
+
+static PyObject *encode_frame_header(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)module;
+    long long version, flags, stream, opcode, length;
+    if (nargs != 5) {
+        PyErr_Format(PyExc_TypeError, "encode_frame_header() takes 5 arguments (%zd given)",
+                     nargs);
+        return NULL;
+    }
+    if (arg_in_range(args[0], "version", 0, 0xFF, &version) < 0 ||
+        arg_in_range(args[1], "flags", 0, 0xFF, &flags) < 0 ||
+        arg_in_range(args[2], "stream", INT16_MIN, INT16_MAX, &stream) < 0 ||
+        arg_in_range(args[3], "opcode", 0, 0xFF, &opcode) < 0 ||
+        arg_in_range(args[4], "length", 0, CQL_MAX_BODY_LENGTH, &length) < 0)
+        return NULL;
+    if (cql_opcode_name((uint8_t)opcode) == NULL) {
+        PyErr_Format(PyExc_ValueError, "unknown opcode 0x%02llx", opcode);
+        return NULL;
+    }
+    cql_frame_header h = {(uint8_t)version, (uint8_t)flags, (int16_t)stream,
+                          (uint8_t)opcode, (uint32_t)length};
+    uint8_t out[CQL_HEADER_SIZE];
+    cql_frame_header_encode(&h, out);
+    return PyBytes_FromStringAndSize((const char *)out, CQL_HEADER_SIZE);
+}
+
+PyDoc_STRVAR(decode_frame_header_doc,
+"decode_frame_header(data) -> (version, flags, stream, opcode, length)\n\n"
+"Decode the frame header at the start of a bytes-like object. Raises\n"
+"ValueError (ProtocolError) on short input, an unsupported version, an\n"
+"unknown opcode or a body length over 256 MiB.");
+
+static PyObject *decode_frame_header(PyObject *module, PyObject *arg)
+{
+    Py_buffer view;
+    if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0)
+        return NULL;
+    cql_frame_header h;
+    cql_error err = {0, NULL};
+    int rc = cql_frame_header_decode((const uint8_t *)view.buf, (size_t)view.len, 0, &h, &err);
+    Py_ssize_t len = view.len;
+    PyBuffer_Release(&view);
+    if (rc == CQL_AGAIN) {
+        PyErr_Format(get_state(module)->protocol_error,
+                     "frame header needs %d bytes, got %zd", CQL_HEADER_SIZE, len);
+        return NULL;
+    }
+    if (rc != CQL_OK)
+        return raise_core_error(module, "bad frame header", &err);
+    return Py_BuildValue("(iiiik)", (int)h.version, (int)h.flags, (int)h.stream,
+                         (int)h.opcode, (unsigned long)h.length);
+}
+
+/* ======================================================================== */
+/* Murmur3                                                                   */
+/* ======================================================================== */
+
+PyDoc_STRVAR(murmur3_token_doc,
+"murmur3_token(routing_key) -> int\n\n"
+"Murmur3Partitioner token of a serialized routing key, as Cassandra computes it.");
+
+static PyObject *murmur3_token(PyObject *module, PyObject *arg)
+{
+    (void)module;
+    Py_buffer view;
+    if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0)
+        return NULL;
+    int64_t t = cql_murmur3_token((const uint8_t *)view.buf, (size_t)view.len);
+    PyBuffer_Release(&view);
+    return PyLong_FromLongLong(t);
+}
+
+/* ======================================================================== */
+/* LZ4                                                                       */
+/* ======================================================================== */
+
+typedef int (*lz4_fn)(const uint8_t *src, size_t n, cql_writer *out, cql_error *err);
+
+static int do_compress(const uint8_t *src, size_t n, cql_writer *out, cql_error *err)
+{
+    return cql_lz4_compress(src, n, out, err);
+}
+
+static int do_decompress(const uint8_t *src, size_t n, cql_writer *out, cql_error *err)
+{
+    return cql_lz4_decompress(src, n, 0, out, err);
+}
+
+static PyObject *run_lz4(PyObject *module, PyObject *arg, lz4_fn fn, const char *what)
+{
+    Py_buffer view;
+    if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0)
+        return NULL;
+    cql_writer w;
+    cql_error err = {0, NULL};
+    int rc;
+    cql_wr_init(&w);
+    if (view.len > RELEASE_GIL_THRESHOLD) {
+        Py_BEGIN_ALLOW_THREADS
+        rc = fn((const uint8_t *)view.buf, (size_t)view.len, &w, &err);
+        Py_END_ALLOW_THREADS
+    } else {
+        rc = fn((const uint8_t *)view.buf, (size_t)view.len, &w, &err);
+    }
+    PyBuffer_Release(&view);
+    PyObject *res = NULL;
+    if (rc == CQL_ENOMEM)
+        PyErr_NoMemory();
+    else if (rc != CQL_OK)
+        raise_core_error(module, what, &err);
+    else
+        res = PyBytes_FromStringAndSize((const char *)w.data, (Py_ssize_t)w.len);
+    cql_wr_free(&w);
+    return res;
+}
+
+PyDoc_STRVAR(lz4_compress_doc,
+"lz4_compress(data) -> bytes\n\n"
+"Compress a frame body as CQL v4 does: 4-byte big-endian uncompressed\n"
+"length followed by one LZ4 block.");
+
+static PyObject *lz4_compress(PyObject *module, PyObject *arg)
+{
+    return run_lz4(module, arg, do_compress, "LZ4 compression failed");
+}
+
+PyDoc_STRVAR(lz4_decompress_doc,
+"lz4_decompress(data) -> bytes\n\n"
+"Decompress a CQL v4 LZ4 frame body. Raises ValueError (ProtocolError) on\n"
+"corrupt input or an implausible declared length.");
+
+static PyObject *lz4_decompress(PyObject *module, PyObject *arg)
+{
+    return run_lz4(module, arg, do_decompress, "bad LZ4 body");
+}
+
+/* ======================================================================== */
+/* Module definition                                                         */
+/* ======================================================================== */
+
+static PyMethodDef native_methods[] = {
+    {"encode_frame_header", (PyCFunction)(void (*)(void))encode_frame_header, METH_FASTCALL,
+     encode_frame_header_doc},
+    {"decode_frame_header", decode_frame_header, METH_O, decode_frame_header_doc},
+    {"murmur3_token", murmur3_token, METH_O, murmur3_token_doc},
+    {"lz4_compress", lz4_compress, METH_O, lz4_compress_doc},
+    {"lz4_decompress", lz4_decompress, METH_O, lz4_decompress_doc},
+    {NULL, NULL, 0, NULL},
+};
+
+static int native_exec(PyObject *module)
+{
+    native_state *st = get_state(module);
+    st->protocol_error = PyErr_NewExceptionWithDoc(
+        "coodie._native.ProtocolError",
+        "Malformed or unsupported CQL protocol data.", PyExc_ValueError, NULL);
+    if (!st->protocol_error)
+        return -1;
+    if (PyModule_AddObjectRef(module, "ProtocolError", st->protocol_error) < 0)
+        return -1;
+    if (PyModule_AddIntConstant(module, "PROTOCOL_VERSION", CQL_PROTOCOL_VERSION) < 0 ||
+        PyModule_AddIntConstant(module, "HEADER_SIZE", CQL_HEADER_SIZE) < 0 ||
+        PyModule_AddIntConstant(module, "MAX_BODY_LENGTH", CQL_MAX_BODY_LENGTH) < 0)
+        return -1;
+    return 0;
+}
+
+static int native_traverse(PyObject *module, visitproc visit, void *arg)
+{
+    native_state *st = get_state(module);
+    Py_VISIT(st->protocol_error);
+    return 0;
+}
+
+static int native_clear(PyObject *module)
+{
+    native_state *st = get_state(module);
+    Py_CLEAR(st->protocol_error);
+    return 0;
+}
+
+static void native_free(void *module)
+{
+    (void)native_clear((PyObject *)module);
+}
+
+static PyModuleDef_Slot native_slots[] = {
+    {Py_mod_exec, (void *)native_exec},
+#if PY_VERSION_HEX >= 0x030C0000
+    {Py_mod_multiple_interpreters, Py_MOD_PER_INTERPRETER_GIL_SUPPORTED},
+#endif
+#if PY_VERSION_HEX >= 0x030D0000
+    {Py_mod_gil, Py_MOD_GIL_NOT_USED}, /* no shared mutable state */
+#endif
+    {0, NULL},
+};
+
+PyDoc_STRVAR(native_doc, "Native CQL protocol core of coodie (frames, Murmur3, LZ4).");
+
+static struct PyModuleDef native_module = {
+    PyModuleDef_HEAD_INIT,
+    "coodie._native",
+    native_doc,
+    sizeof(native_state),
+    native_methods,
+    native_slots,
+    native_traverse,
+    native_clear,
+    native_free,
+};
+
+PyMODINIT_FUNC PyInit__native(void)
+{
+    return PyModuleDef_Init(&native_module);
+}
