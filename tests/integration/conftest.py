@@ -579,9 +579,10 @@ class Api:
         """Results of several calls; the aio flavour runs them concurrently."""
         if not self.is_async:
             return [self.run(v) for v in values]
+        pending = list(values)  # built outside the loop: the producer may call api.run()
 
         async def all_of() -> list[Any]:
-            return list(await asyncio.gather(*values))
+            return list(await asyncio.gather(*pending))
 
         return self.ctx.run(all_of())
 

@@ -34,8 +34,9 @@ def _ms(value: dt.datetime) -> dt.datetime:
     return value.replace(microsecond=value.microsecond // 1000 * 1000)
 
 
-# (id, annotation, CQL type, values, expected read-back (None = same values), python type of the read value)
-SCALARS: list[tuple[str, Any, str, list[Any], Optional[list[Any]], Any]] = [
+# (id, annotation, CQL type, values, transform of the values on read-back (None: read back equal),
+#  python type of the read value)
+SCALARS: list[Any] = [
     ("text", str, "text", ["", "plain", "h\u00e9llo \u2713 \U0001d11e \u4e2d\u6587", "x" * 10_000, "nul\x00inside"], None, str),
     ("ascii", Annotated[str, Ascii()], "ascii", ["", "plain ascii ~!@#", "\x01\x7f"], None, str),
     ("int", int, "int", [0, -(2**31), 2**31 - 1, 42], None, int),
@@ -138,21 +139,31 @@ SCALARS: list[tuple[str, Any, str, list[Any], Optional[list[Any]], Any]] = [
         "duration",
         [
             CqlDuration(0, 0, 0),
-            CqlDuration(1, 2, 3),
+            CqlDuration(1, 2, 3_000),
             CqlDuration(-1, -2, -3_000_000_000),
             CqlDuration(14, 0, 0),
-            CqlDuration(0, 0, -1),
-            CqlDuration(2**31 - 1, 2**31 - 1, 2**63 - 1),
+            CqlDuration(0, 0, -1_000),
+            CqlDuration(2**31 - 1, 2**31 - 1, 9_223_372_036_854_775_000),
         ],
         None,
         CqlDuration,
+    ),
+    pytest.param(
+        "duration_ns",
+        Annotated[CqlDuration, Duration()],
+        "duration",
+        [CqlDuration(1, 2, 3), CqlDuration(0, 0, -1), CqlDuration(-5, -6, -(2**63) + 1), CqlDuration(0, 0, 2**63 - 1)],
+        None,
+        CqlDuration,
+        marks=pytest.mark.requires("duration_nanoseconds"),
+        id="duration_ns",
     ),
     ("duration_plain", CqlDuration, "duration", [CqlDuration(0, 1, 500)], None, CqlDuration),
 ]
 
 
-def _expected(case_id: str, values: list[Any]) -> list[Any]:
-    if case_id == "timestamp":
+def _expected(transform: Optional[str], values: list[Any]) -> list[Any]:
+    if transform == "timestamp":
         return [_ms(v) for v in values]
     return values
 
@@ -182,9 +193,9 @@ def _same(expected: Any, got: Any) -> bool:
 
 
 @pytest.mark.parametrize(
-    ("case_id", "annotation", "cql", "values", "expected", "pytype"), SCALARS, ids=[c[0] for c in SCALARS]
+    ("case_id", "annotation", "cql", "values", "transform", "pytype"), SCALARS, ids=[c[0] if isinstance(c, tuple) else c.id for c in SCALARS]
 )
-def test_scalar_roundtrip(api, case_id, annotation, cql, values, expected, pytype):
+def test_scalar_roundtrip(api, case_id, annotation, cql, values, transform, pytype):
     class Scalar(api.Document):
         id: Annotated[int, PrimaryKey()]
         v: annotation
@@ -195,7 +206,7 @@ def test_scalar_roundtrip(api, case_id, annotation, cql, values, expected, pytyp
 
     statements = api.run(Scalar.sync_table())
     assert f'"v" {cql}' in statements[0]
-    want = _expected(case_id, values)
+    want = _expected(transform, values)
     for i, value in enumerate(values):
         api.run(Scalar(id=i, v=value).save())
 
