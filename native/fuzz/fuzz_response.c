@@ -38,6 +38,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     case CQL_OP_SUPPORTED:
         fuzz_supported_body(r.p, r.n);
         break;
+    case CQL_OP_READY:
+        (void)cql_decode_ready(&r, NULL);
+        break;
     case CQL_OP_AUTHENTICATE: {
         cql_str s;
         if (cql_decode_authenticate(&r, &s, NULL) == CQL_OK)

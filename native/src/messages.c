@@ -266,6 +266,13 @@ int cql_encode_register(cql_writer *w, const cql_request *rq, const cql_str *eve
 /* Simple responses                                                          */
 /* ======================================================================== */
 
+int cql_decode_ready(cql_reader *r, cql_error *err)
+{
+    (void)r;
+    (void)err;
+    return CQL_OK;
+}
+
 int cql_decode_supported(cql_reader *r, cql_map_iter *out, cql_error *err)
 {
     return cql_rd_string_multimap(r, out, err);

@@ -870,8 +870,10 @@ int cql_collection_begin(const uint8_t *p, size_t n, uint16_t kind,
     uint64_t per = kind == CQL_TYPE_MAP ? 8 : 4; /* minimum bytes per entry */
     if ((uint64_t)c * per > r.n)
         return cql_fail(err, CQL_ETRUNC, "collection element count exceeds remaining bytes");
+    if (kind == CQL_TYPE_MAP && c > INT32_MAX / 2)
+        return cql_fail(err, CQL_ELIMIT, "map entry count over limit");
     it->r = r;
-    it->left = kind == CQL_TYPE_MAP ? 2 * c : c; /* c <= n/8, no overflow */
+    it->left = kind == CQL_TYPE_MAP ? 2 * c : c;
     *count = c;
     return CQL_OK;
 }

@@ -268,6 +268,8 @@ static void test_decode_simple(void)
 {
     cql_writer w;
     cql_wr_init(&w);
+    cql_reader empty = cql_reader_make(NULL, 0);
+    CHECK_EQ(cql_decode_ready(&empty, NULL), CQL_OK);
     cql_wr_u16(&w, 1);
     cql_wr_string(&w, "COMPRESSION", 11);
     cql_wr_u16(&w, 1);

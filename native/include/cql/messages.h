@@ -134,6 +134,8 @@ int cql_encode_register(cql_writer *w, const cql_request *rq, const cql_str *eve
 /* Simple responses                                                          */
 /* ------------------------------------------------------------------------ */
 
+/* READY: empty body (extra bytes are allowed by the spec and ignored). */
+int cql_decode_ready(cql_reader *r, cql_error *err);
 /* SUPPORTED: a [string multimap] (use cql_string_multimap_next / _find). */
 int cql_decode_supported(cql_reader *r, cql_map_iter *out, cql_error *err);
 /* AUTHENTICATE: the authenticator class name. */
