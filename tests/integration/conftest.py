@@ -22,9 +22,11 @@ Other variables
 
 Capabilities
     ``@pytest.mark.requires("paging_state", ...)`` names fields of
-    :class:`coodie.drivers.base.Capabilities`. When the backend lacks one, the
-    test is marked ``xfail(strict=True)`` with the backend's reason, so a
-    backend that gains the feature fails the run until its flag is updated.
+    :class:`coodie.drivers.base.Capabilities`. When the connected driver lacks
+    one, the test is marked ``xfail(strict=True)`` with the backend's reason,
+    so a backend that gains the feature fails the run until its flag is
+    updated. The mark is added once the driver is connected: a driver that
+    cannot connect gives errors, not expected failures.
 
 Results
     Per-driver outcomes go to ``results/matrix.md`` and ``results/matrix.json``
@@ -237,7 +239,6 @@ def _xfail_for(capabilities: Capabilities, wanted: list[str]) -> pytest.MarkDeco
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     state = _state(config)
-    backends = {b.driver_type: b for b in state.selection.selected}
     blocking_is_error = pytest.mark.filterwarnings(
         f"error::{BlockingCallInEventLoopWarning.__module__}.{BlockingCallInEventLoopWarning.__name__}"
     )
@@ -248,12 +249,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         driver_type = params["driver_type"]
         state.records[item.nodeid] = TestRecord(item.nodeid, driver_type, params.get("flavor", "-"))
         item.add_marker(blocking_is_error)
-        wanted = _requirement_marks(item)
-        capabilities = backends[driver_type].capabilities
-        if wanted and capabilities is not None:
-            mark = _xfail_for(capabilities, wanted)
-            if mark is not None:
-                item.add_marker(mark)
+        _requirement_marks(item)  # unknown capability names stop the run here
 
 
 def _crash_message(report: pytest.TestReport) -> str:
@@ -726,12 +722,11 @@ class Api:
 def api(driver_ctx: DriverContext, flavor: str, request: pytest.FixtureRequest) -> Iterator[Api]:
     # A test may have registered another driver as the default: the harness's comes back.
     coodie_drivers.register_driver("default", driver_ctx.driver, default=True)
-    backends = {b.driver_type: b for b in _state(request.config).selection.selected}
-    if backends[driver_ctx.driver_type].capabilities is None:
-        # No driver class found at collection time: judge by the live driver.
-        wanted = _requirement_marks(request.node)
-        mark = _xfail_for(driver_ctx.driver.capabilities, wanted) if wanted else None
-        if mark is not None:
-            request.node.add_marker(mark)
+    # Capability xfails are added only once the driver is up, so a setup failure
+    # (node down, driver cannot connect) is an error, never an "expected failure".
+    wanted = _requirement_marks(request.node)
+    mark = _xfail_for(driver_ctx.driver.capabilities, wanted) if wanted else None
+    if mark is not None:
+        request.node.add_marker(mark)
     yield Api(driver_ctx, flavor, request.node.nodeid)
     coodie_drivers.register_driver("default", driver_ctx.driver, default=True)
