@@ -28,6 +28,7 @@ from coodie.exceptions import FilteringRequiredError, InvalidQueryError
 from coodie.plan import Plan, execute
 from coodie.results import LWTResult, PagedResult
 from coodie.schema import Column, TableSchema
+from coodie.types import empty_collection
 
 D = TypeVar("D", bound=DocumentBase)
 
@@ -423,7 +424,7 @@ class BaseQuerySet(Generic[D]):
 
 def _read_value(col: Column, value: Any) -> Any:
     if value is None:
-        return None
+        return empty_collection(col.type) if col.type.is_collection else None
     return col.validate(value)
 
 
