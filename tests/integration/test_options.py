@@ -6,6 +6,7 @@ proves the option travelled with the request. A keyspace with replication
 factor 3 on one node makes QUORUM and SERIAL unreachable too.
 """
 
+import re
 from typing import Annotated, Optional
 
 import pytest
@@ -29,11 +30,27 @@ def kv_model(api, keyspace=None, suffix="kv"):
     return KV
 
 
+def _normal(text):
+    return re.sub(r"[^a-z]", "", text.lower())
+
+
+# How servers and drivers name a level in an Unavailable error. Cassandra reports
+# a Paxos round by its quorum: SERIAL as QUORUM, LOCAL_SERIAL as LOCAL_QUORUM.
+_NAMES = {
+    "SERIAL": ("serial", "quorum"),
+    "LOCAL_SERIAL": ("localserial", "localquorum"),
+}
+
+
 def assert_unavailable(excinfo, level):
     exc = excinfo.value
     assert isinstance(exc, Unavailable), f"{type(exc).__name__}: {exc}"
-    assert level in str(exc), f"the error does not name {level}: {exc}"
     assert exc.__cause__ is not None
+    words = re.findall(r"[a-z_]+", str(exc).lower().replace("_", ""))
+    names = _NAMES.get(level, (_normal(level),))
+    assert any(w in names for w in words), f"the error does not name {level}: {exc}"
+    if not level.startswith("LOCAL"):
+        assert not any(w.startswith("local") and w.endswith(("quorum", "serial")) for w in words), str(exc)
 
 
 def test_consistency_levels_a_single_node_cannot_meet(api):
@@ -108,8 +125,6 @@ def test_serial_consistency_reaches_lwt(api):
         with pytest.raises(CoodieError) as info:
             api.run(KV(k=1, v="x").insert(consistency="ONE", serial_consistency=level))
         assert_unavailable(info, level)
-        if level == "SERIAL":
-            assert "LOCAL_SERIAL" not in str(info.value)
     doc = KV(k=2, v="x")
     api.run(doc.save(consistency="ONE"))
     with pytest.raises(CoodieError) as info:

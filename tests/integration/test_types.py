@@ -152,13 +152,19 @@ SCALARS: list[Any] = [
         "duration_ns",
         Annotated[CqlDuration, Duration()],
         "duration",
-        [CqlDuration(1, 2, 3), CqlDuration(0, 0, -1), CqlDuration(-5, -6, -(2**63) + 1), CqlDuration(0, 0, 2**63 - 1)],
+        [
+            CqlDuration(1, 2, 3),
+            CqlDuration(0, 1, 500),
+            CqlDuration(0, 0, -1),
+            CqlDuration(-5, -6, -(2**63) + 1),
+            CqlDuration(0, 0, 2**63 - 1),
+        ],
         None,
         CqlDuration,
         marks=pytest.mark.requires("duration_nanoseconds"),
         id="duration_ns",
     ),
-    ("duration_plain", CqlDuration, "duration", [CqlDuration(0, 1, 500)], None, CqlDuration),
+    ("duration_plain", CqlDuration, "duration", [CqlDuration(0, 1, 500_000)], None, CqlDuration),
 ]
 
 
