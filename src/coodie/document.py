@@ -26,7 +26,6 @@ from coodie.plan import Plan, done, execute
 from coodie.results import LWTResult
 from coodie.schema import Column, TableSchema, build_table_schema, table_name_of
 from coodie.schema_sync import plan_drop_table, plan_sync_table, plan_truncate
-from coodie.types import empty_collection
 
 if TYPE_CHECKING:
     from coodie.batch import BatchBase
@@ -118,11 +117,9 @@ class DocumentBase(BaseModel):
     @classmethod
     def _from_row(cls: type[D], row: Mapping[str, Any]) -> D:
         """Build a document from a driver row (canonical values)."""
-        schema = cls._schema()
         data = dict(row)
-        for col in schema.columns:
-            if col.type.is_collection and data.get(col.name) is None:
-                data[col.name] = empty_collection(col.type)
+        for name, fix in cls._schema().read_fixes:
+            data[name] = fix(data.get(name))
         return cls.model_validate(data)
 
     @classmethod
@@ -134,8 +131,8 @@ class DocumentBase(BaseModel):
             col = schema.by_name.get(name)
             if col is None:
                 continue
-            if value is None and col.type.is_collection:
-                value = empty_collection(col.type)
+            if col.read_fix is not None:
+                value = col.read_fix(value)
             values[name] = col.validate(value) if value is not None else None
         return cls.model_construct(**values)
 
@@ -398,8 +395,7 @@ def parse_if_conditions(schema: TableSchema, conditions: Mapping[str, Any]) -> l
             raise InvalidQueryError(f"if_conditions: unknown operator {op!r} in {key!r}")
         col = schema.column(name, what="condition field")
         if op == "in":
-            values = tuple(col.validate(v) for v in value)
-            result.append(Condition(quote(col.name), "IN", values, arity=len(values)))
+            result.append(Condition(quote(col.name), "IN", ([col.validate(v) for v in value],)))
         else:
             checked = None if value is None else col.validate(value)
             result.append(Condition(quote(col.name), _CONDITION_OPS[op], (checked,)))

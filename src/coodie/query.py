@@ -28,7 +28,6 @@ from coodie.exceptions import FilteringRequiredError, InvalidQueryError
 from coodie.plan import Plan, execute
 from coodie.results import LWTResult, PagedResult
 from coodie.schema import Column, TableSchema
-from coodie.types import empty_collection
 
 D = TypeVar("D", bound=DocumentBase)
 
@@ -106,8 +105,8 @@ def parse_filter(schema: TableSchema, key: str, value: Any) -> Filter:
     if op == "in":
         if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
             raise InvalidQueryError(f"filter {key!r}: IN takes a list of values, not {value!r}")
-        values = tuple(col.validate(v) for v in value)
-        return Filter(col, Condition(lhs, "IN", values, arity=len(values)))
+        # One bound list: the statement text does not depend on how many values there are.
+        return Filter(col, Condition(lhs, "IN", ([col.validate(v) for v in value],)))
     if op == "contains":
         return Filter(col, Condition(lhs, "CONTAINS", (_element(col, value, key),)))
     if op == "contains_key":
@@ -423,9 +422,9 @@ class BaseQuerySet(Generic[D]):
 
 
 def _read_value(col: Column, value: Any) -> Any:
-    if value is None:
-        return empty_collection(col.type) if col.type.is_collection else None
-    return col.validate(value)
+    if col.read_fix is not None:
+        value = col.read_fix(value)
+    return None if value is None else col.validate(value)
 
 
 def _positive(n: int, option: str) -> int:

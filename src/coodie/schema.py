@@ -6,7 +6,10 @@ CQL or maps rows reads this.
 
 from __future__ import annotations
 
+import datetime as dt
+import types
 import typing
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,7 +17,7 @@ from pydantic import BaseModel, TypeAdapter
 
 from coodie import fields as f
 from coodie.exceptions import SchemaError
-from coodie.types import CqlType, cql_type_of, snake_case, udt_type_name
+from coodie.types import CqlType, cql_type_of, empty_collection, snake_case, udt_type_name
 
 
 @dataclass
@@ -49,6 +52,8 @@ class Column:
     counter: bool = False
     discriminator: bool = False
     adapter: TypeAdapter[Any] | None = None
+    #: turns a driver value (canonical, possibly None) into what the field holds
+    read_fix: Callable[[Any], Any] | None = None
 
     @property
     def name(self) -> str:
@@ -87,8 +92,11 @@ class TableSchema:
     counter_table: bool = False
     by_name: dict[str, Column] = field(default_factory=dict)
 
+    read_fixes: list[tuple[str, Callable[[Any], Any]]] = field(default_factory=list)
+
     def __post_init__(self) -> None:
         self.by_name = {c.name: c for c in self.columns}
+        self.read_fixes = [(c.name, c.read_fix) for c in self.columns if c.read_fix is not None]
 
     @property
     def partition_keys(self) -> list[Column]:
@@ -185,7 +193,45 @@ def build_column(name: str, annotation: Any, table: str) -> Column:
         counter=cql.name == "counter",
         discriminator=marker(f.Discriminator) is not None,
         adapter=TypeAdapter(annotation),
+        read_fix=_read_fix(cql, annotation),
     )
+
+
+def _read_fix(cql: CqlType, annotation: Any) -> Callable[[Any], Any] | None:
+    """Null collections read as empty ones, null counters as 0, ``time`` into int nanoseconds."""
+    if cql.is_collection:
+        empty = empty_collection(cql)
+        return lambda v: type(empty)() if v is None else v
+    if cql.name == "counter":
+        return lambda v: 0 if v is None else v
+    if cql.name == "time":
+        # Drivers give a time of day as datetime.time or as int nanoseconds (lossless).
+        if _base_type(annotation) is int:
+            return lambda v: time_to_nanoseconds(v) if isinstance(v, dt.time) else v
+        return lambda v: nanoseconds_to_time(v) if isinstance(v, int) else v
+    return None
+
+
+def _base_type(annotation: Any) -> Any:
+    if typing.get_origin(annotation) is typing.Annotated:
+        annotation = typing.get_args(annotation)[0]
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    return (
+        args[0]
+        if typing.get_origin(annotation) in (typing.Union, types.UnionType) and len(args) == 1
+        else annotation
+    )
+
+
+def nanoseconds_to_time(ns: int) -> dt.time:
+    seconds, rest = divmod(ns, 1_000_000_000)
+    minutes, second = divmod(seconds, 60)
+    hour, minute = divmod(minutes, 60)
+    return dt.time(hour, minute, second, rest // 1000)
+
+
+def time_to_nanoseconds(t: dt.time) -> int:
+    return ((t.hour * 60 + t.minute) * 60 + t.second) * 1_000_000_000 + t.microsecond * 1000
 
 
 def _is_optional(annotation: Any) -> bool:

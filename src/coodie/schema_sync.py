@@ -21,7 +21,7 @@ from coodie.cql_builder import (
     qualified,
     quote,
 )
-from coodie.drivers.base import AbstractDriver, Statement
+from coodie.drivers.base import AbstractDriver, ExecOptions, Statement
 from coodie.exceptions import DriverError, SchemaError
 from coodie.plan import Pause, Plan, execute
 from coodie.schema import ColumnDefinition, model_fields_as_columns
@@ -30,6 +30,8 @@ from coodie.types import cql_type_of, udt_type_name
 log = logging.getLogger("coodie")
 
 SCHEMA_AGREEMENT_TIMEOUT = 30.0
+#: schema changes can take far longer than a query on a busy node
+DDL_TIMEOUT = 60.0
 _AGREEMENT_POLL = 0.2
 
 
@@ -70,7 +72,7 @@ def plan_wait_schema_agreement(
 
 def plan_apply(driver: AbstractDriver, statements: Sequence[str]) -> Plan[None]:
     for cql in statements:
-        yield from execute(driver, _ddl(cql))
+        yield from execute(driver, _ddl(cql), ExecOptions(timeout=DDL_TIMEOUT))
     if statements:
         yield from plan_wait_schema_agreement(driver)
     return None
@@ -248,7 +250,9 @@ def plan_drop_table(driver: AbstractDriver, keyspace: str, table: str) -> Plan[N
 
 
 def plan_truncate(driver: AbstractDriver, keyspace: str, table: str) -> Plan[None]:
-    yield from execute(driver, _ddl(f"TRUNCATE TABLE {qualified(keyspace, table)}"))
+    yield from execute(
+        driver, _ddl(f"TRUNCATE TABLE {qualified(keyspace, table)}"), ExecOptions(timeout=DDL_TIMEOUT)
+    )
     return None
 
 

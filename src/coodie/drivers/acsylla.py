@@ -25,6 +25,7 @@ import asyncio
 import contextlib
 import dataclasses
 import datetime as dt
+import decimal
 import ipaddress
 import math
 import re
@@ -58,6 +59,8 @@ Converter = Callable[[Any], Any]
 PREPARED_CACHE_SIZE = 512
 SCHEMA_CACHE_SIZE = 256
 CLOSE_TIMEOUT = 10.0
+#: request timeout of schema changes sent without one (they wait for schema agreement)
+SCHEMA_TIMEOUT = 60.0
 
 # ---------------------------------------------------------------- CQL types --
 # A column type as stored in system_schema ("map<text, frozen<list<int>>>"),
@@ -256,6 +259,10 @@ def _to_duration(v: Any) -> Any:
     return v
 
 
+def _refuse_decimal(v: Any) -> Any:
+    raise exc_mod.DriverError(DECIMAL_REFUSED)
+
+
 def _to_utc(v: Any) -> Any:
     return v.replace(tzinfo=dt.timezone.utc) if isinstance(v, dt.datetime) and v.tzinfo is None else v
 
@@ -273,6 +280,8 @@ def decoder(t: CqlT) -> Converter | None:
         return _to_duration
     if name == "timestamp":
         return _to_utc
+    if name == "decimal":
+        return _refuse_decimal
     if name == "vector":
         fmt = _VECTOR_FORMATS.get(t.params[0].name)
         sub = decoder(t.params[0])
@@ -360,6 +369,13 @@ _PLAIN_TYPES = frozenset(
 )
 
 
+DECIMAL_REFUSED = (
+    "acsylla cannot exchange decimal values correctly: it sends the digits of the number as text in place of "
+    "its unscaled value (Decimal('1.50') is stored as 8251118.56) and cannot read decimals written by other "
+    "clients; use driver_type='scylla' or 'python-rs' for decimal columns"
+)
+
+
 def adapt(v: Any) -> Any:
     """A canonical Python value as acsylla binds it (recursively)."""
     t = type(v)
@@ -367,6 +383,11 @@ def adapt(v: Any) -> Any:
         return v
     if isinstance(v, CqlDuration):
         return (v.months, v.days, v.nanoseconds)
+    if isinstance(v, decimal.Decimal):
+        raise exc_mod.InvalidQueryError(DECIMAL_REFUSED)
+    fields = getattr(t, "model_fields", None)
+    if isinstance(fields, dict):  # a UDT model
+        return {name: adapt(getattr(v, name, None)) for name in fields}
     if isinstance(v, list | tuple):
         return t(adapt(x) for x in v) if t in (list, tuple) else [adapt(x) for x in v]
     if isinstance(v, set | frozenset):
@@ -380,8 +401,9 @@ def _frozen(v: Any) -> Any:
     return frozenset(v) if isinstance(v, set) else v
 
 
-# How a parameter that acsylla wants as bytes is sent (learned per prepared statement).
-PLAIN, VARINT, FLOAT_VECTOR, VARINT_ITEMS = 0, 1, 2, 3
+# How a parameter is sent, learned per prepared statement and parameter index.
+PLAIN, VARINT, FLOAT_VECTOR, VARINT_ITEMS, TIME_NS, TIMESTAMP_MS = 0, 1, 2, 3, 4, 5
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 
 
 def _is_number_sequence(v: Any) -> bool:
@@ -390,23 +412,82 @@ def _is_number_sequence(v: Any) -> bool:
     )
 
 
-def as_bytes_param(v: Any, mode: int) -> Any:
-    if v is None:
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def nanoseconds_to_time(ns: int) -> dt.time:
+    """A CQL ``time`` given as nanoseconds since midnight, as acsylla binds it (microsecond precision)."""
+    if not 0 <= ns < 86_400_000_000_000:
+        raise exc_mod.InvalidQueryError(
+            f"time value {ns!r}: nanoseconds since midnight must be in [0, 86400e9)"
+        )
+    micros, rest = divmod(ns, 1000)
+    if rest:
+        raise exc_mod.InvalidQueryError(
+            f"time value {ns} ns: acsylla binds time with microsecond precision; {ns} is not a whole number of "
+            "microseconds"
+        )
+    seconds, micros = divmod(micros, 1_000_000)
+    minutes, seconds = divmod(seconds, 60)
+    hours, minutes = divmod(minutes, 60)
+    return dt.time(hours, minutes, seconds, micros)
+
+
+def convert_param(v: Any, mode: int) -> Any:
+    if v is None or mode == PLAIN:
         return v
-    if mode == VARINT and isinstance(v, int) and not isinstance(v, bool):
+    if mode == VARINT and _is_int(v):
         return varint_to_bytes(v)
+    if mode == TIME_NS and _is_int(v):
+        return nanoseconds_to_time(v)
+    if mode == TIMESTAMP_MS and _is_int(v):
+        return _EPOCH + dt.timedelta(milliseconds=v)
     if mode == FLOAT_VECTOR and _is_number_sequence(v):
         return struct.pack(f">{len(v)}f", *v)
     if mode == VARINT_ITEMS:
         if isinstance(v, list | tuple):
-            return [varint_to_bytes(x) if isinstance(x, int) else x for x in v]
+            return [varint_to_bytes(x) if _is_int(x) else x for x in v]
         if isinstance(v, set | frozenset):
-            return {varint_to_bytes(x) if isinstance(x, int) else x for x in v}
+            return {varint_to_bytes(x) if _is_int(x) else x for x in v}
     return v
 
 
+class _Probe:
+    """A value no CQL type accepts: binding it makes acsylla say what the parameter's type wants."""
+
+    def __repr__(self) -> str:
+        return "<probe>"
+
+
+def probe_int_mode(statement: Any, index: int) -> int:
+    """How an ``int`` must be sent for parameter ``index`` of an acsylla prepared statement.
+
+    acsylla binds a plain ``int`` to a ``time`` column as seconds and to a
+    ``timestamp`` column as seconds since the epoch, and wants bytes for a
+    ``varint``. Its error for an unbindable value tells these apart.
+    """
+    try:
+        statement.bind().bind(index, _Probe())
+    except TypeError as error:
+        if "unsupported operand" not in str(error):
+            return PLAIN
+    except ValueError as error:
+        return VARINT if _wants_bytes(error) else PLAIN
+    except Exception:
+        return PLAIN
+    else:
+        return PLAIN
+    # a time or a timestamp: only a time accepts a datetime.time
+    try:
+        statement.bind().bind(index, dt.time(0, 0))
+    except Exception:
+        return TIMESTAMP_MS
+    return TIME_NS
+
+
 def _bytes_candidates(v: Any) -> list[int]:
-    if isinstance(v, int) and not isinstance(v, bool):
+    if _is_int(v):
         return [VARINT]
     out = []
     if _is_number_sequence(v) and v:
@@ -495,6 +576,24 @@ def _unreadable(error: TypeError) -> exc_mod.DriverError:
     return translated
 
 
+def with_request(error: exc_mod.CoodieError, options: ExecOptions) -> exc_mod.CoodieError:
+    """Name the request's consistency levels in availability and timeout errors."""
+    if isinstance(error, exc_mod.Unavailable | exc_mod.RequestTimeout):
+        asked = [
+            f"{name}={level.name}"
+            for name, level in (
+                ("consistency", options.consistency),
+                ("serial_consistency", options.serial_consistency),
+            )
+            if level is not None
+        ]
+        if options.timeout is not None:
+            asked.append(f"timeout={options.timeout}s")
+        if asked and error.args:
+            error.args = (f"{error.args[0]} [request: {', '.join(asked)}]", *error.args[1:])
+    return error
+
+
 # -------------------------------------------------------------- the driver --
 
 _CONSISTENCY: dict[int, Any] = {int(c.value): c for c in acsylla.Consistency}
@@ -509,6 +608,7 @@ _TABLE_REF = re.compile(
 )
 _IDENT = re.compile(r'"((?:[^"]|"")+)"|([A-Za-z0-9_]+)')
 _DDL = re.compile(r"^\s*(CREATE|ALTER|DROP)\b", re.IGNORECASE)
+_SCHEMA_CHANGE = re.compile(r"^\s*(CREATE|ALTER|DROP|TRUNCATE)\b", re.IGNORECASE)
 _USE = re.compile(r'^\s*USE\s+("(?:[^"]|"")+"|[A-Za-z0-9_]+)\s*;?\s*$', re.IGNORECASE)
 
 
@@ -544,9 +644,13 @@ class _Prepared:
 
     def bind(self, params: Sequence[Any], **kwargs: Any) -> Any:
         values = [adapt(v) for v in params]
-        for i, mode in self.modes.items():
-            if i < len(values):
-                values[i] = as_bytes_param(values[i], mode)
+        modes = self.modes
+        for i, v in enumerate(values):
+            if i not in modes and _is_int(v):
+                modes[i] = probe_int_mode(self.statement, i)
+        for i, mode in modes.items():
+            if mode != PLAIN and i < len(values):
+                values[i] = convert_param(values[i], mode)
         stmt = self.statement.bind(**kwargs)
         if not values:
             return stmt
@@ -570,7 +674,7 @@ class _Prepared:
                 first = error
             for mode in _bytes_candidates(v):
                 try:
-                    stmt.bind(i, as_bytes_param(v, mode))
+                    stmt.bind(i, convert_param(v, mode))
                 except ValueError:
                     continue
                 self.modes[i] = mode
@@ -587,8 +691,16 @@ class AcsyllaDriver(AbstractDriver):
         lz4=False,
         native_sync=False,
         collections_in_sets=False,
+        time_nanoseconds=False,
+        decimal=False,
         gaps=(
             ("lz4", "acsylla exposes no protocol compression option"),
+            (
+                "decimal",
+                "acsylla sends a decimal's digits as text in place of its unscaled value and cannot read "
+                "correctly encoded decimals; coodie refuses decimal values with this backend",
+            ),
+            ("time_nanoseconds", "acsylla binds time values as datetime.time (microsecond precision)"),
             ("native_sync", "acsylla is asyncio-only; blocking calls run on a private event-loop thread"),
             (
                 "collections_in_sets",
@@ -736,6 +848,8 @@ class AcsyllaDriver(AbstractDriver):
 
     async def _statement(self, statement: Statement, options: ExecOptions) -> Any:
         kwargs = self._statement_options(options)
+        if options.timeout is None and not statement.prepare and _SCHEMA_CHANGE.match(statement.cql):
+            kwargs["timeout"] = SCHEMA_TIMEOUT
         if statement.prepare or statement.params:
             prepared = await self._prepare(statement.cql)
             stmt = prepared.bind(statement.params, **kwargs)
@@ -761,7 +875,7 @@ class AcsyllaDriver(AbstractDriver):
         except exc_mod.CoodieError:
             raise
         except Exception as error:
-            raise translate_error(error) from error
+            raise with_request(translate_error(error), options) from error
         self._after(statement.cql)
         return ResultPage(await self._convert(statement.cql, raw), state)
 
@@ -793,7 +907,7 @@ class AcsyllaDriver(AbstractDriver):
         except exc_mod.CoodieError:
             raise
         except Exception as error:
-            raise translate_error(error) from error
+            raise with_request(translate_error(error), options) from error
         return ResultPage(await self._convert(statements[0].cql, raw))
 
     def _after(self, cql: str) -> None:
@@ -828,6 +942,8 @@ class AcsyllaDriver(AbstractDriver):
             return rows
         try:
             return [convert(r) for r in rows]
+        except exc_mod.CoodieError:
+            raise
         except (ValueError, TypeError) as error:
             raise translate_error(error) from error
 
@@ -881,6 +997,9 @@ def _rows(result: Any) -> list[Row]:
         return [row.as_dict() for row in result.all()]
     except TypeError as error:
         raise _unreadable(error) from error
+    except (decimal.InvalidOperation, UnicodeDecodeError) as error:
+        translated = exc_mod.DriverError(f"acsylla could not decode a value ({error!r}). {DECIMAL_REFUSED}")
+        raise translated from error
 
 
 def _timeout_seconds(timeout: float) -> float:
@@ -1007,6 +1126,10 @@ def cluster_kwargs(hosts: list[str] | None, options: dict[str, Any]) -> dict[str
             int(Consistency.parse(serial, option="serial_consistency"))
         ]
     kwargs.update({k: v for k, v in options.items() if v is not None})
+    # The C++ driver's default policy retries an Unavailable error on the next host and, once every
+    # host was tried, reports "no hosts available" instead of the server's error. Surface the
+    # server's error unless the caller chose a policy.
+    kwargs.setdefault("retry_policy", "fallthrough")
     return kwargs
 
 

@@ -4,7 +4,7 @@ A backend implements transport only: run one statement (all pages, or one page
 when ``page_size`` is set), run a batch, close. It receives canonical Python
 values as parameters and returns rows of canonical Python values (see
 ``docs/drivers.md``): ``uuid.UUID``, timezone-aware UTC ``datetime``, ``date``,
-``time``, ``Decimal``, ``ipaddress`` objects, :class:`coodie.types.CqlDuration`,
+``time`` (or int nanoseconds since midnight, which keeps full precision), ``Decimal``, ``ipaddress`` objects, :class:`coodie.types.CqlDuration`,
 ``list``/``set``/``dict``/``tuple`` (frozen sets inside sets as ``frozenset``),
 UDTs as ``dict`` keyed by field name, vectors as ``list[float]``.
 
@@ -145,6 +145,10 @@ class Capabilities:
     duration_nanoseconds: bool = True
     #: UDT values with null (or missing) fields can be sent
     udt_null_fields: bool = True
+    #: ``time`` values given as int nanoseconds keep nanosecond precision
+    time_nanoseconds: bool = True
+    #: ``decimal`` values are exchanged correctly
+    decimal: bool = True
     gaps: tuple[tuple[str, str], ...] = ()
 
     def reason(self, capability: str) -> str:

@@ -71,7 +71,8 @@ def _decoder(typ: Any) -> Converter | None:
     if name == "date":
         return lambda v: v.date() if isinstance(v, util.Date) else v
     if name == "time":
-        return lambda v: v.time() if isinstance(v, util.Time) else v
+        # int nanoseconds keep the full precision; the ODM converts per field type
+        return lambda v: v.nanosecond_time if isinstance(v, util.Time) else v
     if name == "duration":
         return lambda v: CqlDuration(v.months, v.days, v.nanoseconds)
     if name == "inet":
@@ -163,6 +164,14 @@ def _row_converter(names: Sequence[str], types: Sequence[Any]) -> Callable[[Sequ
 
 def translate_error(error: BaseException) -> exc_mod.CoodieError:
     """A driver exception as the matching coodie exception (the original is chained)."""
+    if isinstance(error, cassandra.cluster.NoHostAvailable):
+        # The driver wraps a server's answer (e.g. Unavailable) when it gives up on
+        # every host; report that answer, not a connection problem.
+        inner = [e for e in error.errors.values() if isinstance(e, cassandra.RequestExecutionException)]
+        if inner and len(inner) == len(error.errors):
+            translated = translate_error(inner[0])
+            translated.__cause__ = error
+            return translated
     message = f"{type(error).__name__}: {error}"
     kind: type[exc_mod.DriverError]
     if isinstance(error, cassandra.AlreadyExists):

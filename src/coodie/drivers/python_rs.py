@@ -23,6 +23,7 @@ What the driver lacks, and how the backend behaves:
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import ssl
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -188,7 +189,39 @@ def decoder(t: Any) -> Converter | None:
     return None
 
 
-_ENCODED = frozenset({"CqlDuration", "CqlSet", "CqlUserDefinedType"})
+_ENCODED = frozenset({"CqlDuration", "CqlSet", "CqlUserDefinedType", "CqlTimestamp", "CqlTime"})
+_UTC = dt.timezone.utc
+
+
+def timestamp_to_driver(v: Any) -> Any:
+    """python-rs-driver takes only UTC datetimes: a naive one is UTC, an aware one is converted."""
+    if isinstance(v, dt.datetime):
+        if v.tzinfo is None:
+            return v.replace(tzinfo=_UTC)
+        if v.tzinfo is not _UTC:
+            return v.astimezone(_UTC)
+    return v
+
+
+def time_to_driver(v: Any) -> Any:
+    """A ``time`` given as int nanoseconds since midnight, as a ``datetime.time`` (microsecond precision)."""
+    if not isinstance(v, int) or isinstance(v, bool):
+        return v
+    if not 0 <= v < 86_400_000_000_000:
+        raise exc_mod.InvalidQueryError(
+            f"time value {v!r}: nanoseconds since midnight must be in [0, 86400e9)"
+        )
+    micros, rest = divmod(v, 1000)
+    if rest:
+        raise exc_mod.InvalidQueryError(
+            f"time value {v} ns: driver_type='python-rs' sends time with microsecond precision; {v} is not a "
+            "whole number of microseconds"
+        )
+    seconds, micros = divmod(micros, 1_000_000)
+    minutes, seconds = divmod(seconds, 60)
+    return dt.time(minutes // 60, minutes % 60, seconds, micros)
+
+
 _CONTAINERS = frozenset({"CqlList", "CqlSet", "CqlMap", "CqlTuple", "CqlUserDefinedType", "CqlVector"})
 
 
@@ -204,6 +237,10 @@ def encoder(t: Any) -> Converter | None:
     k = _kind(t)
     if k == "CqlDuration":
         return duration_to_driver
+    if k == "CqlTimestamp":
+        return timestamp_to_driver
+    if k == "CqlTime":
+        return time_to_driver
     if not _has(t, _ENCODED) and not (k == "CqlMap" and _kind(t.key_type) in _CONTAINERS):
         return None
     if k == "CqlSet":
@@ -234,7 +271,9 @@ def encoder(t: Any) -> Converter | None:
 
         def encode_udt(v: Any) -> Any:
             if not isinstance(v, dict):
-                return v
+                if not isinstance(getattr(type(v), "model_fields", None), dict):
+                    return v
+                v = {f: getattr(v, f, None) for f in names}  # a UDT model
             missing = [f for f in names if v.get(f) is None]
             if missing:
                 raise exc_mod.InvalidQueryError(
@@ -342,6 +381,24 @@ def translate_error(error: BaseException) -> exc_mod.CoodieError:
     return translated
 
 
+def with_request(error: exc_mod.CoodieError, options: ExecOptions) -> exc_mod.CoodieError:
+    """Name the request's consistency levels in availability and timeout errors."""
+    if isinstance(error, exc_mod.Unavailable | exc_mod.RequestTimeout):
+        asked = [
+            f"{name}={level.name}"
+            for name, level in (
+                ("consistency", options.consistency),
+                ("serial_consistency", options.serial_consistency),
+            )
+            if level is not None
+        ]
+        if options.timeout is not None:
+            asked.append(f"timeout={options.timeout}s")
+        if asked and error.args:
+            error.args = (f"{error.args[0]} [request: {', '.join(asked)}]", *error.args[1:])
+    return error
+
+
 # -------------------------------------------------------------- the driver --
 
 
@@ -376,6 +433,7 @@ class PythonRsDriver(AbstractDriver):
         collections_in_sets=False,
         duration_nanoseconds=False,
         udt_null_fields=False,
+        time_nanoseconds=False,
         gaps=(
             ("per_statement_timestamp", "python-rs-driver has only a session-wide timestamp generator"),
             (
@@ -389,6 +447,10 @@ class PythonRsDriver(AbstractDriver):
                 "or UDTs (set<frozen<set<int>>>)",
             ),
             ("udt_null_fields", "python-rs-driver cannot send a UDT value with a null or missing field"),
+            (
+                "time_nanoseconds",
+                "python-rs-driver sends time values as datetime.time (microsecond precision)",
+            ),
             (
                 "duration_nanoseconds",
                 "durations travel as dateutil relativedelta: microsecond precision, and reading one needs "
@@ -506,7 +568,7 @@ class PythonRsDriver(AbstractDriver):
         except exc_mod.CoodieError:
             raise
         except Exception as error:
-            raise translate_error(error) from error
+            raise with_request(translate_error(error), options) from error
 
     async def run_async(self, statement: Statement, options: ExecOptions = DEFAULT_OPTIONS) -> ResultPage:
         prepared = await self._prepare_async(statement.cql) if statement.prepare or statement.params else None
@@ -521,7 +583,7 @@ class PythonRsDriver(AbstractDriver):
         except exc_mod.CoodieError:
             raise
         except Exception as error:
-            raise translate_error(error) from error
+            raise with_request(translate_error(error), options) from error
 
     def _batch(
         self,
@@ -553,7 +615,7 @@ class PythonRsDriver(AbstractDriver):
         except exc_mod.CoodieError:
             raise
         except Exception as error:
-            raise translate_error(error) from error
+            raise with_request(translate_error(error), options) from error
 
     async def run_batch_async(
         self, statements: Sequence[Statement], batch_type: BatchType, options: ExecOptions = DEFAULT_OPTIONS
@@ -570,7 +632,7 @@ class PythonRsDriver(AbstractDriver):
         except exc_mod.CoodieError:
             raise
         except Exception as error:
-            raise translate_error(error) from error
+            raise with_request(translate_error(error), options) from error
 
     def close(self) -> None:
         """Forget the session: python-rs-driver has no close; its connections go with the session object."""
@@ -584,6 +646,8 @@ class PythonRsDriver(AbstractDriver):
 # ------------------------------------------------------------- connecting --
 
 _COMPRESSION = {"lz4": "Lz4", "snappy": "Snappy"}
+#: the default consistency when none is configured (the same as coodie's other backends)
+DEFAULT_CONSISTENCY = Consistency.LOCAL_ONE
 _PROFILE_KEYS = (
     "request_timeout",
     "consistency",
@@ -685,9 +749,8 @@ def _profile(options: dict[str, Any]) -> Any:
                 f"pass {sorted(given)} inside execution_profile=, not next to it"
             )
         return options["execution_profile"]
-    if not given:
-        return None
-    kwargs: dict[str, Any] = {}
+    # python-rs-driver defaults to LOCAL_QUORUM; coodie's other backends default to LOCAL_ONE.
+    kwargs: dict[str, Any] = {"consistency": _CONSISTENCY[DEFAULT_CONSISTENCY]}
     if "request_timeout" in given:
         kwargs["timeout"] = float(given.pop("request_timeout"))
     if "consistency" in given:
