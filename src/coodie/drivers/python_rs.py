@@ -453,8 +453,8 @@ class PythonRsDriver(AbstractDriver):
             ),
             (
                 "duration_nanoseconds",
-                "durations travel as dateutil relativedelta: microsecond precision, and reading one needs "
-                "python-dateutil",
+                "durations travel as dateutil relativedelta: microsecond precision, a time part of 24 h or "
+                "more comes back folded into days, and reading one needs python-dateutil",
             ),
         ),
     )
