@@ -381,8 +381,13 @@ def render_matrix_md(matrix: dict[str, Any]) -> str:
         if d["gaps"]:
             lines += ["", "Declared capability gaps:", ""]
             lines += [f"- `{cap}`: {why}" for cap, why in d["gaps"].items()]
-        for outcome, title in (("failed", "Failures"), ("error", "Errors"), ("xpassed", "Unexpected passes"),
-                               ("xfailed", "Expected failures"), ("skipped", "Skipped")):
+        for outcome, title in (
+            ("failed", "Failures"),
+            ("error", "Errors"),
+            ("xpassed", "Unexpected passes"),
+            ("xfailed", "Expected failures"),
+            ("skipped", "Skipped"),
+        ):
             hits = [(t, r) for t, r in d["tests"].items() if r["outcome"] == outcome]
             if hits:
                 lines += ["", f"{title}:", ""]
@@ -415,7 +420,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
             continue
         for flavor, counts in d["flavors"].items():
             tr.write_line(f"{name:<12} {flavor:<8}" + "".join(f"{counts[o]:>9}" for o in OUTCOMES))
-    for name, d in matrix["drivers"].items():
+    for d in matrix["drivers"].values():
         if d["status"] == "ran":
             for t, r in d["tests"].items():
                 if r["outcome"] == "xfailed":
@@ -560,7 +565,9 @@ class Api:
         self.Document = self.module.Document
         self.CounterDocument = self.module.CounterDocument
         self.QuerySet = self.module.QuerySet
-        self.Batch: type[BatchQuery] | type[AsyncBatchQuery] = AsyncBatchQuery if self.is_async else BatchQuery
+        self.Batch: type[BatchQuery] | type[AsyncBatchQuery] = (
+            AsyncBatchQuery if self.is_async else BatchQuery
+        )
         self._nodeid = nodeid
         self._names: set[str] = set()
 
@@ -576,7 +583,9 @@ class Api:
         """The result of an API call: as is (sync) or awaited on the harness loop (aio)."""
         if self.is_async:
             if not inspect.isawaitable(value):
-                raise TypeError(f"aio flavour: expected an awaitable from the API, got {type(value).__name__}")
+                raise TypeError(
+                    f"aio flavour: expected an awaitable from the API, got {type(value).__name__}"
+                )
             return self.ctx.run(value)
         if inspect.isawaitable(value):
             if inspect.iscoroutine(value):
@@ -671,7 +680,9 @@ class Api:
     # ------------------------------------------------------------ names --
     def name(self, suffix: str = "t") -> str:
         """A table/type name unique to this test, flavour and driver (and ``suffix``)."""
-        digest = hashlib.sha1(f"{self._nodeid}|{self.flavor}|{self.driver_type}|{suffix}".encode()).hexdigest()
+        digest = hashlib.sha1(
+            f"{self._nodeid}|{self.flavor}|{self.driver_type}|{suffix}".encode()
+        ).hexdigest()
         test = _slug(self._nodeid.rsplit("::", 1)[-1].split("[", 1)[0].removeprefix("test_"))
         name = f"{test[:16]}_{_slug(suffix)[:12]}_{self.flavor[0]}{digest[:8]}"
         if name in self._names:
@@ -702,8 +713,14 @@ class Api:
             def record(statement_or_list: Any, *args: Any) -> None:
                 options = args[-1] if len(args) >= 1 else None
                 if is_batch:
-                    seen.append(Request("batch", tuple(s.cql for s in statement_or_list),
-                                        [s.params for s in statement_or_list], options))
+                    seen.append(
+                        Request(
+                            "batch",
+                            tuple(s.cql for s in statement_or_list),
+                            [s.params for s in statement_or_list],
+                            options,
+                        )
+                    )
                 else:
                     seen.append(Request("run", statement_or_list.cql, statement_or_list.params, options))
 

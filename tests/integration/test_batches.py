@@ -1,7 +1,7 @@
 """Batches: logged, unlogged, conditional; nothing is sent when the block fails."""
 
 import time
-from typing import Annotated, Optional
+from typing import Annotated
 
 import pytest
 
@@ -25,7 +25,7 @@ def two_tables(api):
         order_id: Annotated[int, PrimaryKey()]
         n: Annotated[int, ClusteringKey()]
         item: str = ""
-        note: Optional[str] = None
+        note: str | None = None
 
         class Settings:
             name = api.name("lines")
@@ -40,14 +40,13 @@ def test_batch_across_two_tables(api, logged):
     Order, Line = two_tables(api)
     stale = Line(order_id=1, n=99, item="stale")
     api.run(stale.save())
-    with api.requests() as sent:
-        with api.batch(logged=logged) as b:
-            api.run(Order(id=1, total=30).save(batch=b))
-            api.run(Line(order_id=1, n=1, item="a").save(batch=b))
-            api.run(Line(order_id=1, n=2, item="b").save(batch=b))
-            api.run(stale.delete(batch=b))
-            assert len(b) == 4
-            assert sent == [], "statements are only sent when the block ends"
+    with api.requests() as sent, api.batch(logged=logged) as b:
+        api.run(Order(id=1, total=30).save(batch=b))
+        api.run(Line(order_id=1, n=1, item="a").save(batch=b))
+        api.run(Line(order_id=1, n=2, item="b").save(batch=b))
+        api.run(stale.delete(batch=b))
+        assert len(b) == 4
+        assert sent == [], "statements are only sent when the block ends"
     assert len(sent) == 1 and sent[0].kind == "batch" and len(sent[0].cql) == 4
     assert api.run(Order.get(id=1)).total == 30
     assert [(x.n, x.item) for x in api.run(Line.find(order_id=1).all())] == [(1, "a"), (2, "b")]
@@ -55,12 +54,10 @@ def test_batch_across_two_tables(api, logged):
 
 def test_exception_inside_the_block_writes_nothing(api):
     Order, Line = two_tables(api)
-    with api.requests() as sent:
-        with pytest.raises(RuntimeError, match="boom"):
-            with api.batch() as b:
-                api.run(Order(id=2, total=1).save(batch=b))
-                api.run(Line(order_id=2, n=1).save(batch=b))
-                raise RuntimeError("boom")
+    with api.requests() as sent, pytest.raises(RuntimeError, match="boom"), api.batch() as b:
+        api.run(Order(id=2, total=1).save(batch=b))
+        api.run(Line(order_id=2, n=1).save(batch=b))
+        raise RuntimeError("boom")
     assert sent == []
     assert api.run(Order.find_one(id=2)) is None
     assert api.run(Line.find(order_id=2).all()) == []
@@ -131,7 +128,9 @@ def test_batch_timestamp_applies_to_every_statement(api):
     with api.batch(timestamp=stamp) as b:
         api.run(Order(id=5, total=1).save(batch=b))
         api.run(Line(order_id=5, n=1, item="x").save(batch=b))
-    rows = api.execute_raw(f'SELECT WRITETIME("total") AS w FROM "{api.keyspace}"."{Order.table_name()}" WHERE "id" = 5')
+    rows = api.execute_raw(
+        f'SELECT WRITETIME("total") AS w FROM "{api.keyspace}"."{Order.table_name()}" WHERE "id" = 5'
+    )
     assert rows[0]["w"] == stamp
     rows = api.execute_raw(
         f'SELECT WRITETIME("item") AS w FROM "{api.keyspace}"."{Line.table_name()}" WHERE "order_id" = 5 AND "n" = 1'

@@ -2,7 +2,7 @@
 
 import datetime as dt
 import uuid
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import pytest
 
@@ -68,12 +68,16 @@ def live_type(api, table, column):
     return rows[0]["type"]
 
 
-@pytest.mark.parametrize(("case_id", "annotation", "cql", "value", "empty"), SHAPES, ids=[s[0] if isinstance(s, tuple) else s.id for s in SHAPES])
+@pytest.mark.parametrize(
+    ("case_id", "annotation", "cql", "value", "empty"),
+    SHAPES,
+    ids=[s[0] if isinstance(s, tuple) else s.id for s in SHAPES],
+)
 def test_collection_roundtrip(api, case_id, annotation, cql, value, empty):
     class Coll(api.Document):
         id: Annotated[int, PrimaryKey()]
         v: annotation
-        maybe: Optional[annotation] = None
+        maybe: annotation | None = None
 
         class Settings:
             name = api.name("coll")
@@ -117,8 +121,8 @@ def test_tuple_roundtrip(api):
     class Tup(api.Document):
         id: Annotated[int, PrimaryKey()]
         t: tuple[int, str, float]
-        nested: Optional[tuple[int, tuple[str, bool]]] = None
-        with_list: Optional[tuple[int, list[int]]] = None
+        nested: tuple[int, tuple[str, bool]] | None = None
+        with_list: tuple[int, list[int]] | None = None
 
         class Settings:
             name = api.name("tuples")
@@ -143,12 +147,12 @@ def test_tuple_roundtrip(api):
 def test_empty_and_null_collections_read_back_empty(api):
     class E(api.Document):
         id: Annotated[int, PrimaryKey()]
-        l: list[int] = []
+        lst: list[int] = []
         s: set[str] = set()
         m: dict[str, int] = {}
-        ol: Optional[list[int]] = None
-        os: Optional[set[str]] = None
-        om: Optional[dict[str, int]] = None
+        ol: list[int] | None = None
+        os: set[str] | None = None
+        om: dict[str, int] | None = None
         fl: Annotated[list[int], Frozen()] = []
 
         class Settings:
@@ -160,27 +164,27 @@ def test_empty_and_null_collections_read_back_empty(api):
     api.execute_raw(f'INSERT INTO "{api.keyspace}"."{E.table_name()}" ("id") VALUES (?)', [2])
     for key in (1, 2):
         got = api.run(E.get(id=key))
-        assert (got.l, got.s, got.m, got.ol, got.os, got.om, got.fl) == ([], set(), {}, [], set(), {}, [])
+        assert (got.lst, got.s, got.m, got.ol, got.os, got.om, got.fl) == ([], set(), {}, [], set(), {}, [])
         assert isinstance(got.s, set) and isinstance(got.os, set)
     # the same through only()/defer() (partial rows)
     part = api.run(E.find(id=2).only("id", "s", "om").all())[0]
     assert (part.s, part.om) == (set(), {})
-    rest = api.run(E.find(id=2).defer("l").all())[0]
+    rest = api.run(E.find(id=2).defer("lst").all())[0]
     assert (rest.s, rest.m, rest.fl) == (set(), {}, [])
 
 
 def test_values_list_reads_null_collections_as_empty(api):
     class E(api.Document):
         id: Annotated[int, PrimaryKey()]
-        l: list[int] = []
-        m: Optional[dict[str, int]] = None
+        lst: list[int] = []
+        m: dict[str, int] | None = None
 
         class Settings:
             name = api.name("vl_empty")
 
     api.run(E.sync_table())
     api.run(E(id=1).save())
-    assert api.run(E.find(id=1).values_list("id", "l", "m").all()) == [(1, [], {})]
+    assert api.run(E.find(id=1).values_list("id", "lst", "m").all()) == [(1, [], {})]
 
 
 def test_collection_filters_contains_and_contains_key(api):

@@ -26,7 +26,11 @@ def test_init_coodie_registers_a_new_default_driver(api):
     assert harness is api.driver
     extra = api.run(
         api.module.init_coodie(
-            hosts=_hosts(), keyspace=api.keyspace, driver_type=api.driver_type, name="it_extra", **_port_option()
+            hosts=_hosts(),
+            keyspace=api.keyspace,
+            driver_type=api.driver_type,
+            name="it_extra",
+            **_port_option(),
         )
     )
     try:
@@ -69,13 +73,18 @@ def test_raw_driver_helpers(api):
     rows = driver.execute("SELECT release_version FROM system.local", [])
     assert len(rows) == 1 and isinstance(rows[0]["release_version"], str)
     assert driver.execute_one("SELECT release_version FROM system.local") == rows[0]["release_version"]
-    assert driver.execute_one("SELECT keyspace_name FROM system_schema.keyspaces WHERE keyspace_name = 'x_y'") is None
+    assert (
+        driver.execute_one("SELECT keyspace_name FROM system_schema.keyspaces WHERE keyspace_name = 'x_y'")
+        is None
+    )
     version = api.execute_raw("SELECT release_version FROM system.local")[0]["release_version"]
     assert version == rows[0]["release_version"]
     assert api.execute_raw(
         "SELECT keyspace_name FROM system_schema.keyspaces WHERE keyspace_name = ?", [api.keyspace]
     ) == [{"keyspace_name": api.keyspace}]
-    assert api.execute_raw("SELECT * FROM system_schema.keyspaces WHERE keyspace_name = ?", ["absent_ks"]) == []
+    assert (
+        api.execute_raw("SELECT * FROM system_schema.keyspaces WHERE keyspace_name = ?", ["absent_ks"]) == []
+    )
 
 
 def test_flavours_are_what_they_claim(api):

@@ -98,8 +98,11 @@ def test_counter_batch(api):
     with api.batch(batch_type="COUNTER") as batch:
         api.run(a.increment(hits=5, batch=batch))
         api.run(b.decrement(likes=2, batch=batch))
-        batch.add(*build_counter_update(PageViews.table_name(), api.keyspace, {"hits": 7},
-                                        [("site", "=", "b"), ("page", "=", "/b")]))
+        batch.add(
+            *build_counter_update(
+                PageViews.table_name(), api.keyspace, {"hits": 7}, [("site", "=", "b"), ("page", "=", "/b")]
+            )
+        )
         assert api.run(PageViews.find(site="b").count()) == 1  # nothing sent before the block ends
     rows = {r.page: (r.hits, r.likes) for r in api.run(PageViews.find(site="b").all())}
     assert rows == {"/a": (6, 0), "/b": (7, -2)}

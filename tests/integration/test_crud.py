@@ -1,12 +1,12 @@
 """Create, read, update and delete through documents (both flavours)."""
 
 import uuid
-from typing import Annotated, Optional
+from typing import Annotated
 
 import pytest
 
 from coodie.exceptions import DocumentNotFound, InvalidQueryError
-from coodie.fields import ClusteringKey, PrimaryKey
+from coodie.fields import ClusteringKey, PrimaryKey, Static
 from coodie.results import LWTResult
 
 
@@ -15,7 +15,7 @@ def user_model(api):
         id: Annotated[uuid.UUID, PrimaryKey()]
         name: str
         age: int = 0
-        email: Optional[str] = None
+        email: str | None = None
         tags: set[str] = set()
         items: list[str] = []
         meta: dict[str, str] = {}
@@ -30,7 +30,9 @@ def user_model(api):
 def test_save_then_get_find_find_one(api):
     User = user_model(api)
     uid = uuid.uuid4()
-    user = User(id=uid, name="Ada", age=36, email="ada@example.org", tags={"math"}, items=["a"], meta={"k": "v"})
+    user = User(
+        id=uid, name="Ada", age=36, email="ada@example.org", tags={"math"}, items=["a"], meta={"k": "v"}
+    )
     assert api.run(user.save()) is None
 
     got = api.run(User.get(id=uid))
@@ -162,7 +164,10 @@ def test_queryset_update_with_collection_operators(api):
     User = user_model(api)
     uid = uuid.uuid4()
     api.run(User.create(id=uid, name="q", tags={"a"}, items=["b"], meta={}))
-    assert api.run(User.find(id=uid).update(tags__add={"z"}, items__prepend=["a"], meta__update={"m": "n"})) is None
+    assert (
+        api.run(User.find(id=uid).update(tags__add={"z"}, items__prepend=["a"], meta__update={"m": "n"}))
+        is None
+    )
     got = api.run(User.get(id=uid))
     assert (got.tags, got.items, got.meta) == ({"a", "z"}, ["a", "b"], {"m": "n"})
 
@@ -239,3 +244,23 @@ def test_composite_key_crud(api):
     api.run(one.delete())
     assert [r.seq for r in api.run(Event.find(tenant="t", day=1).all())] == [4, 2, 1, 0]
     assert api.run(Event.find(tenant="t", day=2).count()) == 1
+
+
+def test_static_column_is_shared_by_the_partition(api):
+    class Post(api.Document):
+        blog: Annotated[int, PrimaryKey()]
+        n: Annotated[int, ClusteringKey()]
+        blog_title: Annotated[str, Static()] = ""
+        text: str = ""
+
+        class Settings:
+            name = api.name("posts")
+
+    statements = api.run(Post.sync_table())
+    assert '"blog_title" text STATIC' in statements[0]
+    api.run(Post(blog=1, n=1, blog_title="first title", text="a").save())
+    api.run(Post(blog=1, n=2, blog_title="second title", text="b").save())
+    api.run(Post(blog=2, n=1, blog_title="other blog").save())
+    rows = api.run(Post.find(blog=1).all())
+    assert [(r.n, r.blog_title, r.text) for r in rows] == [(1, "second title", "a"), (2, "second title", "b")]
+    assert api.run(Post.get(blog=2, n=1)).blog_title == "other blog"

@@ -1,7 +1,7 @@
 """Bad input is refused before any I/O; server errors arrive as coodie exceptions."""
 
 import uuid
-from typing import Annotated, Optional
+from typing import Annotated
 
 import pytest
 from pydantic import ValidationError
@@ -27,7 +27,7 @@ def product_model(api, keyspace=None):
         name: str = ""
         brand: Annotated[str, Indexed()] = ""
         price: float = 0.0
-        stock: Optional[int] = None
+        stock: int | None = None
 
         class Settings:
             name = api.name("products")

@@ -1,6 +1,6 @@
 """Lightweight transactions: applied and not applied, with the existing row returned."""
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 from coodie.fields import ClusteringKey, PrimaryKey
 from coodie.results import LWTResult
@@ -11,7 +11,7 @@ def account_model(api):
         id: Annotated[int, PrimaryKey()]
         owner: str
         balance: int = 0
-        note: Optional[str] = None
+        note: str | None = None
 
         class Settings:
             name = api.name("accounts")
@@ -111,7 +111,7 @@ def test_lwt_on_a_clustered_row(api):
     class Seat(api.Document):
         show: Annotated[int, PrimaryKey()]
         seat: Annotated[str, ClusteringKey()]
-        holder: Optional[str] = None
+        holder: str | None = None
 
         class Settings:
             name = api.name("seats")

@@ -7,7 +7,7 @@ factor 3 on one node makes QUORUM and SERIAL unreachable too.
 """
 
 import re
-from typing import Annotated, Optional
+from typing import Annotated
 
 import pytest
 
@@ -20,7 +20,7 @@ def kv_model(api, keyspace=None, suffix="kv"):
 
     class KV(api.Document):
         k: Annotated[int, PrimaryKey()]
-        v: Optional[str] = None
+        v: str | None = None
 
         class Settings:
             name = api.name(suffix)
@@ -109,9 +109,8 @@ def test_counter_and_batch_consistency(api):
     assert_unavailable(info, "ALL")
 
     KV = kv_model(api, keyspace=ks, suffix="kv_batch")
-    with pytest.raises(CoodieError) as info:
-        with api.batch(consistency="QUORUM") as b:
-            api.run(KV(k=1, v="a").save(batch=b))
+    with pytest.raises(CoodieError) as info, api.batch(consistency="QUORUM") as b:
+        api.run(KV(k=1, v="a").save(batch=b))
     assert_unavailable(info, "QUORUM")
     with api.batch(consistency="ONE") as b:
         api.run(KV(k=2, v="b").save(batch=b))
@@ -147,9 +146,8 @@ def test_serial_consistency_reaches_lwt(api):
 
 def test_bad_serial_consistency_is_refused_before_io(api):
     KV = kv_model(api)
-    with api.requests() as sent:
-        with pytest.raises(ConfigurationError, match="QUORUM"):
-            api.run(KV(k=1).insert(serial_consistency="QUORUM"))
+    with api.requests() as sent, pytest.raises(ConfigurationError, match="QUORUM"):
+        api.run(KV(k=1).insert(serial_consistency="QUORUM"))
     assert sent == []
 
 

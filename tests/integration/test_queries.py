@@ -1,7 +1,7 @@
 """QuerySet features against real data: filters, ordering, limits, projections."""
 
 import datetime as dt
-from typing import Annotated, Optional
+from typing import Annotated
 
 import pytest
 
@@ -12,7 +12,7 @@ BASE = dt.datetime(2024, 1, 1, tzinfo=UTC)
 
 
 def dataset(api):
-    """3 partitions (shop 1..3) × 5 clustering rows (day 0..4), newest first."""
+    """3 partitions (shop 1..3) x 5 clustering rows (day 0..4), newest first."""
 
     class Sale(api.Document):
         shop: Annotated[int, PrimaryKey()]
@@ -21,7 +21,7 @@ def dataset(api):
         amount: int = 0
         region: Annotated[str, Indexed()] = ""
         tags: set[str] = set()
-        note: Optional[str] = "default note"
+        note: str | None = "default note"
 
         class Settings:
             name = api.name("sales")

@@ -2,7 +2,7 @@
 
 import logging
 import uuid
-from typing import Annotated, Optional
+from typing import Annotated
 
 from coodie.fields import ClusteringKey, Indexed, PrimaryKey
 from coodie.usertype import UserType
@@ -35,7 +35,7 @@ def test_sync_table_creates_the_table(api):
         id: Annotated[uuid.UUID, PrimaryKey()]
         at: Annotated[int, ClusteringKey(order="DESC")]
         name: str
-        price: Optional[float] = None
+        price: float | None = None
         tags: list[str] = []
 
         class Settings:
@@ -98,7 +98,7 @@ def test_sync_table_adds_a_new_field_with_alter(api):
     class V2(api.Document):
         id: Annotated[int, PrimaryKey()]
         name: str
-        nickname: Optional[str] = None
+        nickname: str | None = None
         scores: list[int] = []
 
         class Settings:
@@ -163,14 +163,14 @@ def test_udts_are_created_before_the_table(api):
 
     class Address(UserType):
         street: str
-        geo: Optional[Geo] = None
+        geo: Geo | None = None
 
         class Settings:
             __type_name__ = addr_name
 
     class Person(api.Document):
         id: Annotated[int, PrimaryKey()]
-        home: Optional[Address] = None
+        home: Address | None = None
         past: list[Address] = []
 
         class Settings:
@@ -209,7 +209,11 @@ def test_table_options_and_default_ttl_reach_system_schema(api):
         "WHERE keyspace_name = ? AND table_name = ?",
         [api.keyspace, table],
     )[0]
-    assert row == {"default_time_to_live": 3600, "gc_grace_seconds": 1234, "comment": "made by coodie's tests"}
+    assert row == {
+        "default_time_to_live": 3600,
+        "gc_grace_seconds": 1234,
+        "comment": "made by coodie's tests",
+    }
 
     class Changed(api.Document):
         id: Annotated[int, PrimaryKey()]
@@ -358,4 +362,7 @@ def test_keyspace_create_and_drop_are_idempotent(api):
     assert rows and rows[0]["replication"]["replication_factor"] == "1"
     api.drop_keyspace(ks)
     api.drop_keyspace(ks)
-    assert api.execute_raw("SELECT keyspace_name FROM system_schema.keyspaces WHERE keyspace_name = ?", [ks]) == []
+    assert (
+        api.execute_raw("SELECT keyspace_name FROM system_schema.keyspaces WHERE keyspace_name = ?", [ks])
+        == []
+    )

@@ -1,7 +1,7 @@
 """TTL (per write, per update, table default) and write timestamps."""
 
 import time
-from typing import Annotated, Optional
+from typing import Annotated
 
 from coodie.fields import PrimaryKey
 
@@ -10,7 +10,7 @@ def note_model(api, **settings):
     class Note(api.Document):
         id: Annotated[int, PrimaryKey()]
         title: str = ""
-        body: Optional[str] = None
+        body: str | None = None
 
         class Settings:
             name = api.name(settings.pop("suffix", "notes"))
@@ -30,7 +30,8 @@ def cell_ttl(api, doc_cls, key, column):
 
 def writetime(api, doc_cls, key, column):
     rows = api.execute_raw(
-        f'SELECT WRITETIME("{column}") AS w FROM "{api.keyspace}"."{doc_cls.table_name()}" WHERE "id" = ?', [key]
+        f'SELECT WRITETIME("{column}") AS w FROM "{api.keyspace}"."{doc_cls.table_name()}" WHERE "id" = ?',
+        [key],
     )
     return rows[0]["w"] if rows else None
 

@@ -5,7 +5,7 @@ import ipaddress
 import math
 import uuid
 from decimal import Decimal
-from typing import Annotated, Any, Union
+from typing import Annotated, Any
 
 import pytest
 
@@ -37,7 +37,14 @@ def _ms(value: dt.datetime) -> dt.datetime:
 # (id, annotation, CQL type, values, transform of the values on read-back (None: read back equal),
 #  python type of the read value)
 SCALARS: list[Any] = [
-    ("text", str, "text", ["", "plain", "h\u00e9llo \u2713 \U0001d11e \u4e2d\u6587", "x" * 10_000, "nul\x00inside"], None, str),
+    (
+        "text",
+        str,
+        "text",
+        ["", "plain", "h\u00e9llo \u2713 \U0001d11e \u4e2d\u6587", "x" * 10_000, "nul\x00inside"],
+        None,
+        str,
+    ),
     ("ascii", Annotated[str, Ascii()], "ascii", ["", "plain ascii ~!@#", "\x01\x7f"], None, str),
     ("int", int, "int", [0, -(2**31), 2**31 - 1, 42], None, int),
     ("bigint", Annotated[int, BigInt()], "bigint", [-(2**63), 2**63 - 1, 2**40], None, int),
@@ -51,7 +58,14 @@ SCALARS: list[Any] = [
         None,
         int,
     ),
-    ("float", float, "float", [0.0, 1.5, -2.25, 3.4028234663852886e38, float("inf"), float("-inf")], None, float),
+    (
+        "float",
+        float,
+        "float",
+        [0.0, 1.5, -2.25, 3.4028234663852886e38, float("inf"), float("-inf")],
+        None,
+        float,
+    ),
     (
         "double",
         Annotated[float, Double()],
@@ -81,7 +95,7 @@ SCALARS: list[Any] = [
     ("timeuuid", Annotated[uuid.UUID, TimeUUID()], "timeuuid", [uuid.uuid1(), uuid.uuid1()], None, uuid.UUID),
     (
         "inet",
-        Union[ipaddress.IPv4Address, ipaddress.IPv6Address],
+        ipaddress.IPv4Address | ipaddress.IPv6Address,
         "inet",
         [
             ipaddress.IPv4Address("192.168.0.1"),
@@ -97,7 +111,13 @@ SCALARS: list[Any] = [
         "date",
         dt.date,
         "date",
-        [dt.date(1970, 1, 1), dt.date(1969, 12, 31), dt.date(1000, 1, 1), dt.date(9999, 12, 31), dt.date(1, 1, 1)],
+        [
+            dt.date(1970, 1, 1),
+            dt.date(1969, 12, 31),
+            dt.date(1000, 1, 1),
+            dt.date(9999, 12, 31),
+            dt.date(1, 1, 1),
+        ],
         None,
         dt.date,
     ),
@@ -204,7 +224,9 @@ def _same(expected: Any, got: Any) -> bool:
 
 
 @pytest.mark.parametrize(
-    ("case_id", "annotation", "cql", "values", "transform", "pytype"), SCALARS, ids=[c[0] if isinstance(c, tuple) else c.id for c in SCALARS]
+    ("case_id", "annotation", "cql", "values", "transform", "pytype"),
+    SCALARS,
+    ids=[c[0] if isinstance(c, tuple) else c.id for c in SCALARS],
 )
 def test_scalar_roundtrip(api, case_id, annotation, cql, values, transform, pytype):
     class Scalar(api.Document):
@@ -228,7 +250,9 @@ def test_scalar_roundtrip(api, case_id, annotation, cql, values, transform, pyty
             problems.append(f"model: wrote {values[i]!r}, expected {value!r}, read {doc.v!r}")
         if doc.maybe is not None:
             problems.append(f"model: Optional None read back as {doc.maybe!r}")
-        raw = api.execute_raw(f'SELECT "v", "maybe" FROM "{api.keyspace}"."{Scalar.table_name()}" WHERE "id" = ?', [i])
+        raw = api.execute_raw(
+            f'SELECT "v", "maybe" FROM "{api.keyspace}"."{Scalar.table_name()}" WHERE "id" = ?', [i]
+        )
         raw_value, raw_type = _raw_expected(case_id, value)
         raw_v = _raw_time(raw[0]["v"]) if cql == "time" else raw[0]["v"]
         if not _same(raw_value, raw_v) or not isinstance(raw_v, raw_type or pytype):

@@ -2,7 +2,7 @@
 
 import datetime as dt
 import uuid
-from typing import Annotated, Optional
+from typing import Annotated
 
 from coodie.fields import Frozen, PrimaryKey
 from coodie.usertype import UserType
@@ -22,11 +22,11 @@ def udts(api):
 
     class Address(UserType):
         street: str
-        zip: Optional[int] = None
-        geo: Optional[Geo] = None
+        zip: int | None = None
+        geo: Geo | None = None
         lines: list[str] = []
-        since: Optional[dt.datetime] = None
-        ref: Optional[uuid.UUID] = None
+        since: dt.datetime | None = None
+        ref: uuid.UUID | None = None
 
         class Settings:
             __type_name__ = addr_name
@@ -66,7 +66,7 @@ def test_sync_type_adds_new_fields(api):
 
     class V2(UserType):
         a: int
-        b: Optional[str] = None
+        b: str | None = None
 
         class Settings:
             __type_name__ = name
@@ -75,7 +75,8 @@ def test_sync_type_adds_new_fields(api):
     statements = api.sync_type(V2)
     assert len(statements) == 1 and statements[0].startswith("ALTER TYPE") and '"b" text' in statements[0]
     rows = api.execute_raw(
-        "SELECT field_names FROM system_schema.types WHERE keyspace_name = ? AND type_name = ?", [api.keyspace, name]
+        "SELECT field_names FROM system_schema.types WHERE keyspace_name = ? AND type_name = ?",
+        [api.keyspace, name],
     )
     assert list(rows[0]["field_names"]) == ["a", "b"]
 
@@ -86,7 +87,7 @@ def test_udt_field_roundtrip(api):
     class Customer(api.Document):
         id: Annotated[int, PrimaryKey()]
         home: Address
-        work: Annotated[Optional[Address], Frozen()] = None
+        work: Annotated[Address | None, Frozen()] = None
 
         class Settings:
             name = api.name("customer")
@@ -125,7 +126,7 @@ def test_collections_of_udts_and_nested_udts(api):
         trips: list[Address] = []
         by_name: dict[str, Address] = {}
         points: list[Geo] = []
-        last: Optional[tuple[int, Geo]] = None
+        last: tuple[int, Geo] | None = None
 
         class Settings:
             name = api.name("traveller")
@@ -177,7 +178,7 @@ def test_update_a_udt_field(api):
 
     class Shop(api.Document):
         id: Annotated[int, PrimaryKey()]
-        address: Optional[Address] = None
+        address: Address | None = None
         branches: list[Address] = []
 
         class Settings:

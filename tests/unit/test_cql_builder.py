@@ -116,7 +116,9 @@ def test_update_set_and_collection_ops_parameter_order():
 
 
 def test_update_if_exists():
-    cql, params = build_update("t", "ks", [Assignment("a", "set", (1,))], [cond("id", "=", 2)], if_exists=True)
+    cql, params = build_update(
+        "t", "ks", [Assignment("a", "set", (1,))], [cond("id", "=", 2)], if_exists=True
+    )
     assert cql == f'UPDATE {KT} SET "a" = ? WHERE "id" = ? IF EXISTS'
     assert params == [1, 2]
 
@@ -135,7 +137,11 @@ def test_update_if_conditions_bound_last():
 
 def test_if_exists_wins_over_conditions():
     cql, params = build_update(
-        "t", "ks", [Assignment("a", "set", (1,))], [cond("id", "=", 2)], if_exists=True,
+        "t",
+        "ks",
+        [Assignment("a", "set", (1,))],
+        [cond("id", "=", 2)],
+        if_exists=True,
         if_conditions=[cond("a", "=", 0)],
     )
     assert cql.endswith("IF EXISTS")
@@ -261,7 +267,9 @@ def cols():
     return [
         ColumnDefinition("p1", "uuid", primary_key=True, partition_key_index=0),
         ColumnDefinition("p2", "int", primary_key=True, partition_key_index=1),
-        ColumnDefinition("c2", "timestamp", clustering_key=True, clustering_key_index=1, clustering_order="DESC"),
+        ColumnDefinition(
+            "c2", "timestamp", clustering_key=True, clustering_key_index=1, clustering_order="DESC"
+        ),
         ColumnDefinition("c1", "text", clustering_key=True, clustering_key_index=0),
         ColumnDefinition("s", "text", static=True),
         ColumnDefinition("v", "list<int>"),
@@ -278,13 +286,17 @@ def test_create_table_composite_keys_and_order():
 
 
 def test_create_table_single_key_all_asc_has_no_with():
-    cql = build_create_table("t", "ks", [ColumnDefinition("id", "int", primary_key=True), ColumnDefinition("a", "text")])
+    cql = build_create_table(
+        "t", "ks", [ColumnDefinition("id", "int", primary_key=True), ColumnDefinition("a", "text")]
+    )
     assert cql == f'CREATE TABLE IF NOT EXISTS {KT} ("id" int, "a" text, PRIMARY KEY ("id"))'
 
 
 def test_create_table_map_option():
     cql = build_create_table(
-        "t", "ks", [ColumnDefinition("id", "int", primary_key=True)],
+        "t",
+        "ks",
+        [ColumnDefinition("id", "int", primary_key=True)],
         {"compaction": {"class": "LeveledCompactionStrategy"}},
     )
     assert cql.endswith("WITH compaction = {'class': 'LeveledCompactionStrategy'}")
@@ -296,16 +308,27 @@ def test_create_table_needs_a_partition_key():
 
 
 def test_alter_statements():
-    assert build_alter_add("t", "ks", ColumnDefinition("n", "set<text>")) == f'ALTER TABLE {KT} ADD "n" set<text>'
-    assert build_alter_add("t", "ks", ColumnDefinition("s", "int", static=True)) == f'ALTER TABLE {KT} ADD "s" int STATIC'
-    assert build_alter_options("t", "ks", {"gc_grace_seconds": 10}) == f"ALTER TABLE {KT} WITH gc_grace_seconds = 10"
+    assert (
+        build_alter_add("t", "ks", ColumnDefinition("n", "set<text>"))
+        == f'ALTER TABLE {KT} ADD "n" set<text>'
+    )
+    assert (
+        build_alter_add("t", "ks", ColumnDefinition("s", "int", static=True))
+        == f'ALTER TABLE {KT} ADD "s" int STATIC'
+    )
+    assert (
+        build_alter_options("t", "ks", {"gc_grace_seconds": 10})
+        == f"ALTER TABLE {KT} WITH gc_grace_seconds = 10"
+    )
 
 
 def test_create_index():
     col = ColumnDefinition("brand", "text", index=True, index_name="t_brand_idx")
     assert build_create_index("t", "ks", col) == f'CREATE INDEX IF NOT EXISTS "t_brand_idx" ON {KT} ("brand")'
     frozen = ColumnDefinition("fl", "frozen<list<int>>", index=True, index_name="t_fl_idx")
-    assert build_create_index("t", "ks", frozen) == f'CREATE INDEX IF NOT EXISTS "t_fl_idx" ON {KT} (FULL("fl"))'
+    assert (
+        build_create_index("t", "ks", frozen) == f'CREATE INDEX IF NOT EXISTS "t_fl_idx" ON {KT} (FULL("fl"))'
+    )
 
 
 def test_create_keyspace():
@@ -313,7 +336,7 @@ def test_create_keyspace():
         "CREATE KEYSPACE IF NOT EXISTS \"ks\" WITH replication = {'class': 'SimpleStrategy', 'replication_factor': '1'}"
     )
     assert build_create_keyspace("ks", dc_replication_map={"dc1": 3, "dc2": 2}) == (
-        "CREATE KEYSPACE IF NOT EXISTS \"ks\" WITH replication = "
+        'CREATE KEYSPACE IF NOT EXISTS "ks" WITH replication = '
         "{'class': 'NetworkTopologyStrategy', 'dc1': '3', 'dc2': '2'}"
     )
     assert build_create_keyspace("ks", 3, durable_writes=False).endswith("AND durable_writes = false")

@@ -4,7 +4,7 @@ import asyncio
 import uuid
 import warnings
 from collections.abc import Callable, Sequence
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import pytest
 
@@ -12,6 +12,7 @@ import coodie.drivers as drivers
 from coodie import aio, sync
 from coodie.batch import AsyncBatchQuery, BatchQuery
 from coodie.drivers.base import (
+    DEFAULT_OPTIONS,
     AbstractDriver,
     BatchType,
     Consistency,
@@ -39,7 +40,7 @@ class FakeDriver(AbstractDriver):
 
     driver_types = ("fake",)
 
-    def __init__(self, respond: Optional[Responder] = None, keyspace: str = "ks") -> None:
+    def __init__(self, respond: Responder | None = None, keyspace: str = "ks") -> None:
         super().__init__(keyspace)
         self.respond = respond or (lambda cql, params, options: ResultPage())
         self.log: list[tuple[str, Any, Any, ExecOptions]] = []
@@ -49,21 +50,28 @@ class FakeDriver(AbstractDriver):
         self.log.append(("run", statement.cql, statement.params, options))
         return self.respond(statement.cql, statement.params, options)
 
-    def run(self, statement: Statement, options: ExecOptions = ExecOptions()) -> ResultPage:
+    def run(self, statement: Statement, options: ExecOptions = DEFAULT_OPTIONS) -> ResultPage:
         return self._answer(statement, options)
 
-    async def run_async(self, statement: Statement, options: ExecOptions = ExecOptions()) -> ResultPage:
+    async def run_async(self, statement: Statement, options: ExecOptions = DEFAULT_OPTIONS) -> ResultPage:
         await _yield_to_loop(0)
         return self._answer(statement, options)
 
     def run_batch(
-        self, statements: Sequence[Statement], batch_type: BatchType, options: ExecOptions = ExecOptions()
+        self, statements: Sequence[Statement], batch_type: BatchType, options: ExecOptions = DEFAULT_OPTIONS
     ) -> ResultPage:
-        self.log.append(("batch", tuple(s.cql for s in statements), (batch_type, tuple(s.params for s in statements)), options))
+        self.log.append(
+            (
+                "batch",
+                tuple(s.cql for s in statements),
+                (batch_type, tuple(s.params for s in statements)),
+                options,
+            )
+        )
         return ResultPage()
 
     async def run_batch_async(
-        self, statements: Sequence[Statement], batch_type: BatchType, options: ExecOptions = ExecOptions()
+        self, statements: Sequence[Statement], batch_type: BatchType, options: ExecOptions = DEFAULT_OPTIONS
     ) -> ResultPage:
         await _yield_to_loop(0)
         return self.run_batch(statements, batch_type, options)
@@ -92,7 +100,9 @@ def fake():
 
 def two_step_plan(driver):
     first = yield from execute(driver, Statement("SELECT 1", (1,)))
-    second = yield from execute(driver, Statement("SELECT 2", (first.rows[0]["n"] + 1,)), ExecOptions(timeout=2.0))
+    second = yield from execute(
+        driver, Statement("SELECT 2", (first.rows[0]["n"] + 1,)), ExecOptions(timeout=2.0)
+    )
     return [r["n"] for r in first.rows + second.rows]
 
 
@@ -250,7 +260,7 @@ def models(base):
         sku: Annotated[str, ClusteringKey()]
         price: float = 0.0
         tags: set[str] = set()
-        note: Optional[str] = None
+        note: str | None = None
 
         class Settings:
             name = "items"
@@ -271,7 +281,9 @@ def workload(Item, flavour):
     out.append(r(doc.insert(serial_consistency="LOCAL_SERIAL")))
     out.append(r(doc.update(price=3.0, tags__add={"y"}, if_conditions={"price": 2.5})))
     out.append(r(doc.delete(if_exists=True, consistency="QUORUM")))
-    out.append(r(Item.find(shop=1).order_by("-sku").limit(5).fetch_size(2).consistency("one").timeout(3).all()))
+    out.append(
+        r(Item.find(shop=1).order_by("-sku").limit(5).fetch_size(2).consistency("one").timeout(3).all())
+    )
     out.append(r(Item.find(shop__in=[1, 2], sku__gte="a").count()))
     out.append(r(Item.find(shop=1).values_list("sku", "price").all()))
     out.append(r(Item.find(shop=1).update(note="n")))
@@ -307,11 +319,16 @@ def test_the_statements_documents_send(fake):
     Item.find(shop=1, sku__in=["a", "b"]).limit(3).all()
     Item(shop=1, sku="a").update(tags__remove={"x"}, note="n")
     (save, select, update) = fake.log
-    assert save[1] == 'INSERT INTO "ks"."items" ("shop", "sku", "price", "tags", "note") VALUES (?, ?, ?, ?, ?) USING TTL ? AND TIMESTAMP ?'
+    assert (
+        save[1]
+        == 'INSERT INTO "ks"."items" ("shop", "sku", "price", "tags", "note") VALUES (?, ?, ?, ?, ?) USING TTL ? AND TIMESTAMP ?'
+    )
     assert save[2] == (1, "a", 2.5, set(), None, 60, 5)
-    assert select[1] == 'SELECT * FROM "ks"."items" WHERE "shop" = ? AND "sku" IN (?, ?) LIMIT ?'
-    assert select[2] == (1, "a", "b", 3)
-    assert update[1] == 'UPDATE "ks"."items" SET "tags" = "tags" - ?, "note" = ? WHERE "shop" = ? AND "sku" = ?'
+    assert select[1] == 'SELECT * FROM "ks"."items" WHERE "shop" = ? AND "sku" IN ? LIMIT ?'
+    assert select[2] == (1, ["a", "b"], 3)
+    assert (
+        update[1] == 'UPDATE "ks"."items" SET "tags" = "tags" - ?, "note" = ? WHERE "shop" = ? AND "sku" = ?'
+    )
     assert update[2] == ({"x"}, "n", 1, "a")
 
 
@@ -325,7 +342,9 @@ def test_options_reach_the_driver(fake):
     Item(shop=1, sku="a").insert(consistency="ONE", serial_consistency="SERIAL", timeout=2)
     options = fake.log[-1][3]
     assert (options.consistency, options.serial_consistency, options.timeout) == (
-        Consistency.ONE, Consistency.SERIAL, 2,
+        Consistency.ONE,
+        Consistency.SERIAL,
+        2,
     )
 
 
@@ -340,11 +359,19 @@ def test_bad_options_fail_before_io(fake):
     assert fake.log == []
 
 
-def test_empty_in_list_is_valid_cql(fake):
+def test_in_lists_are_one_bound_value(fake):
+    """The statement text does not grow with the list, and an empty list is valid."""
     Item = models(sync.Document)
+    Item.find(shop__in=[1, 2, 3]).all()
     assert Item.find(shop__in=[]).all() == []
-    cql = fake.log[-1][1]
-    assert cql == 'SELECT * FROM "ks"."items" WHERE "shop" IN ()'
+    Item.find(shop__in=(n for n in (7,))).all()
+    (three, empty, generated) = fake.log
+    assert three[1] == empty[1] == generated[1] == 'SELECT * FROM "ks"."items" WHERE "shop" IN ?'
+    assert (three[2], empty[2], generated[2]) == (([1, 2, 3],), ([],), ([7],))
+    with pytest.raises(InvalidQueryError):
+        Item.find(shop__in=["not an int"])
+    with pytest.raises(InvalidQueryError):
+        Item.find(shop__in=5)
 
 
 def test_find_one_and_get(fake):
@@ -392,7 +419,9 @@ def test_paged_result_and_streaming_iteration(fake):
 
 
 def test_null_collections_read_back_empty(fake):
-    fake.respond = lambda cql, params, options: ResultPage([{"shop": 1, "sku": "a", "tags": None, "note": None}])
+    fake.respond = lambda cql, params, options: ResultPage(
+        [{"shop": 1, "sku": "a", "tags": None, "note": None}]
+    )
     Item = models(sync.Document)
     assert Item.get(shop=1, sku="a").tags == set()
     assert Item.find(shop=1).values_list("tags").all() == [(set(),)]
@@ -408,17 +437,16 @@ def test_batch_sends_one_native_batch(fake):
         Item(shop=1, sku="b").delete(batch=b)
         assert fake.log == []
     assert len(fake.log) == 1
-    kind, cqls, (batch_type, params), _ = fake.log[0]
+    kind, cqls, (batch_type, _params), _ = fake.log[0]
     assert kind == "batch" and batch_type is BatchType.UNLOGGED
     assert cqls[0].startswith('INSERT INTO "ks"."items"') and cqls[1].startswith('DELETE FROM "ks"."items"')
 
 
 def test_batch_block_that_raises_sends_nothing(fake):
     Item = models(sync.Document)
-    with pytest.raises(KeyError):
-        with BatchQuery() as b:
-            Item(shop=1, sku="a").save(batch=b)
-            raise KeyError("x")
+    with pytest.raises(KeyError), BatchQuery() as b:
+        Item(shop=1, sku="a").save(batch=b)
+        raise KeyError("x")
     assert fake.log == []
     with BatchQuery():
         pass

@@ -2,7 +2,7 @@
 
 import datetime as dt
 import uuid
-from typing import Annotated, ClassVar, Optional
+from typing import Annotated, ClassVar
 
 import pytest
 
@@ -30,7 +30,7 @@ class BlogPost(Document):
     slug: Annotated[str, ClusteringKey(clustering_key_index=0)]
     title: str
     views: Annotated[int, BigInt()] = 0
-    summary: Optional[str] = None
+    summary: str | None = None
     category: Annotated[str, Indexed()] = ""
     lang: Annotated[str, Indexed(index_name="by_lang")] = "en"
     blog_title: Annotated[str, Static()] = ""
@@ -46,7 +46,16 @@ class BlogPost(Document):
 def test_columns_in_declaration_order_skipping_private_and_classvars():
     names = [c.name for c in build_schema(BlogPost)]
     assert names == [
-        "author", "year", "posted", "slug", "title", "views", "summary", "category", "lang", "blog_title",
+        "author",
+        "year",
+        "posted",
+        "slug",
+        "title",
+        "views",
+        "summary",
+        "category",
+        "lang",
+        "blog_title",
     ]
 
 
@@ -113,7 +122,7 @@ def test_udt_columns_and_extraction():
 
     class Place(UserType):
         geo: Geo
-        alt: Optional[Geo] = None
+        alt: Geo | None = None
 
     class Trip(Document):
         id: Annotated[uuid.UUID, PrimaryKey()]
@@ -164,7 +173,9 @@ def test_counter_and_regular_columns_do_not_mix():
         hits: Annotated[int, Counter()] = 0
         name: str = ""
 
-    with pytest.raises(InvalidQueryError, match="Counter tables can only have counter and primary key columns"):
+    with pytest.raises(
+        InvalidQueryError, match="Counter tables can only have counter and primary key columns"
+    ):
         build_table_schema(Mixed)
 
 
@@ -178,20 +189,36 @@ def test_counter_and_regular_columns_do_not_mix():
             "partition_key_index",
         ),
         (
-            {"a": Annotated[int, PrimaryKey()], "b": Annotated[int, ClusteringKey()], "c": Annotated[int, ClusteringKey()]},
+            {
+                "a": Annotated[int, PrimaryKey()],
+                "b": Annotated[int, ClusteringKey()],
+                "c": Annotated[int, ClusteringKey()],
+            },
             "clustering_key_index",
         ),
         ({"a": Annotated[int, PrimaryKey(), Static()]}, "Static"),
         ({"a": Annotated[int, PrimaryKey()], "v": Annotated[list[float], VectorIndex()]}, "Vector"),
         (
-            {"a": Annotated[int, PrimaryKey()], "v": Annotated[list[float], Vector(3), VectorIndex(), Indexed()]},
+            {
+                "a": Annotated[int, PrimaryKey()],
+                "v": Annotated[list[float], Vector(3), VectorIndex(), Indexed()],
+            },
             "Indexed",
         ),
         ({"a": Annotated[int, PrimaryKey()], "b": list}, "b"),
         ({"a": Annotated[int, PrimaryKey()], "b": int | str}, "Union"),
     ],
-    ids=["no_pk", "pk_and_ck", "pk_index_clash", "ck_index_clash", "static_key", "vindex_no_vector",
-         "vindex_and_indexed", "bare_list", "union"],
+    ids=[
+        "no_pk",
+        "pk_and_ck",
+        "pk_index_clash",
+        "ck_index_clash",
+        "static_key",
+        "vindex_no_vector",
+        "vindex_and_indexed",
+        "bare_list",
+        "union",
+    ],
 )
 def test_bad_models_are_schema_errors(fields, message):
     model = type("Bad", (Document,), {"__annotations__": fields, "__module__": __name__})

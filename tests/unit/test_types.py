@@ -1,5 +1,8 @@
 """The Python → CQL type mapping."""
 
+# The old spellings (Optional, Union, List, ...) are under test here on purpose.
+# ruff: noqa: UP006, UP007, UP035, UP045
+
 import datetime as dt
 import decimal
 import enum
@@ -72,7 +75,9 @@ SCALARS = [
 ]
 
 
-@pytest.mark.parametrize(("annotation", "cql"), SCALARS, ids=[c for _, c in SCALARS[:-2]] + ["inet_union", "duration"])
+@pytest.mark.parametrize(
+    ("annotation", "cql"), SCALARS, ids=[c for _, c in SCALARS[:-2]] + ["inet_union", "duration"]
+)
 def test_scalars(annotation, cql):
     assert python_type_to_cql_type_str(annotation) == cql
 
@@ -93,7 +98,11 @@ OVERRIDES = [
 ]
 
 
-@pytest.mark.parametrize(("annotation", "cql"), OVERRIDES, ids=[c for _, c in OVERRIDES[:-4]] + ["time_int", "duration", "counter", "bare_marker"])
+@pytest.mark.parametrize(
+    ("annotation", "cql"),
+    OVERRIDES,
+    ids=[c for _, c in OVERRIDES[:-4]] + ["time_int", "duration", "counter", "bare_marker"],
+)
 def test_type_overrides(annotation, cql):
     assert python_type_to_cql_type_str(annotation) == cql
 
@@ -121,15 +130,15 @@ def test_optional_forms_map_to_the_inner_type(annotation, cql):
     ("annotation", "cql"),
     [
         (list[int], "list<int>"),
-        (List[int], "list<int>"),  # noqa: UP006
+        (List[int], "list<int>"),
         (set[str], "set<text>"),
-        (Set[str], "set<text>"),  # noqa: UP006
+        (Set[str], "set<text>"),
         (frozenset[int], "frozen<set<int>>"),
-        (FrozenSet[int], "frozen<set<int>>"),  # noqa: UP006
+        (FrozenSet[int], "frozen<set<int>>"),
         (dict[str, int], "map<text, int>"),
-        (Dict[str, int], "map<text, int>"),  # noqa: UP006
+        (Dict[str, int], "map<text, int>"),
         (tuple[int, str, float], "tuple<int, text, float>"),
-        (Tuple[int, str], "tuple<int, text>"),  # noqa: UP006
+        (Tuple[int, str], "tuple<int, text>"),
         (Annotated[list[int], Frozen()], "frozen<list<int>>"),
         (Annotated[set[int], Frozen()], "frozen<set<int>>"),
         (Annotated[dict[str, int], Frozen()], "frozen<map<text, int>>"),
