@@ -736,7 +736,8 @@ def _tls(options: dict[str, Any]) -> Any:
         raise exc_mod.ConfigurationError("ssl_private_key= needs ssl_cert= as well")
     flags = options.get("ssl_verify_flags")
     verify = not (flags is not None and (flags == 0 or str(getattr(flags, "name", flags)).lower() == "none"))
-    # Set explicitly: the default of TlsContext() is not what its documentation says in every release.
+    # Always set: in scylladb-rs-driver 0.2.0 the verify_mode property reads back CERT_NONE whatever it
+    # is (verification still happens when CERT_REQUIRED was set), so its default cannot be checked.
     ctx.verify_mode = tls_mod.VerifyMode.CERT_REQUIRED if verify else tls_mod.VerifyMode.CERT_NONE
     return ctx
 
