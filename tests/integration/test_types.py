@@ -76,7 +76,7 @@ SCALARS: list[Any] = [
     ),
     ("boolean", bool, "boolean", [True, False], None, bool),
     ("blob", bytes, "blob", [b"", b"\x00", bytes(range(256)), b"\xff" * 5000], None, bytes),
-    (
+    pytest.param(
         "decimal",
         Decimal,
         "decimal",
@@ -90,6 +90,8 @@ SCALARS: list[Any] = [
         ],
         None,
         Decimal,
+        marks=pytest.mark.requires("decimal"),
+        id="decimal",
     ),
     ("uuid", uuid.UUID, "uuid", [uuid.uuid4(), uuid.UUID(int=0), uuid.UUID(int=2**128 - 1)], None, uuid.UUID),
     ("timeuuid", Annotated[uuid.UUID, TimeUUID()], "timeuuid", [uuid.uuid1(), uuid.uuid1()], None, uuid.UUID),
@@ -149,9 +151,19 @@ SCALARS: list[Any] = [
         "time_ns",
         Annotated[int, Time()],
         "time",
-        [0, 1, 86_399_999_999_999, 45_296_789_123_456],
+        [0, 1_000, 86_399_999_999_000, 45_296_789_123_000],
         None,
         int,
+    ),
+    pytest.param(
+        "time_ns_precise",
+        Annotated[int, Time()],
+        "time",
+        [1, 86_399_999_999_999, 45_296_789_123_456],
+        None,
+        int,
+        marks=pytest.mark.requires("time_nanoseconds"),
+        id="time_ns_precise",
     ),
     (
         "duration",
@@ -208,7 +220,7 @@ def _raw_time(value: Any) -> Any:
 
 def _raw_expected(case_id: str, value: Any) -> tuple[Any, Any]:
     """The canonical driver value (and its type), a CQL time compared as ``datetime.time``."""
-    if case_id == "time_ns":
+    if case_id in ("time_ns", "time_ns_precise"):
         return _ns_to_time(value), dt.time
     return value, None
 
