@@ -1248,6 +1248,16 @@ def cmd_wait(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_probe(args: argparse.Namespace) -> int:
+    try:
+        version = release_version(HOST, CQL_PORT, USERNAME, PASSWORD, args.timeout)
+    except Exception as exc:
+        print(f"no CQL answer on {HOST}:{CQL_PORT}: {exc}", file=sys.stderr)
+        return EXIT_NOT_RUNNING
+    print(f"Cassandra {version} answers on {HOST}:{CQL_PORT}")
+    return EXIT_OK
+
+
 def cmd_logs(args: argparse.Namespace) -> int:
     node = pick_node(args.secure, args.cache)
     if not node.system_log.exists():
@@ -1314,6 +1324,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("wait", parents=[variant], help="wait until CQL answers")
     timeout_option(p, DEFAULT_START_TIMEOUT, "seconds to wait")
     p.set_defaults(func=cmd_wait)
+
+    p = sub.add_parser("probe", help="exit 0 when any CQL server answers on 127.0.0.1:9042 (ours or not)")
+    timeout_option(p, 3.0, "seconds to wait for the answer")
+    p.set_defaults(func=cmd_probe)
 
     p = sub.add_parser("logs", parents=[variant], help="print the end of system.log")
     p.add_argument("-n", "--lines", type=int, default=40, help="number of lines (default 40)")
