@@ -1,28 +1,29 @@
 /*
  * module.c - coodie._native, the CPython binding of the CQL protocol core.
  *
- * Minimal for now: frame headers, Murmur3 tokens and LZ4 bodies. Multi-phase
- * initialisation with per-module state (no static Python objects), so the
- * module can be loaded in several interpreters.
+ * Frame headers, Murmur3 tokens and LZ4 bodies as functions; the Connection,
+ * Prepared and Codec types (conn.c, codec.c); the driver's exception classes.
+ * Multi-phase initialisation with per-module state and heap types (no static
+ * Python objects), so the module can be loaded in several interpreters.
  */
-#define PY_SSIZE_T_CLEAN
-#include <Python.h>
-
-#include "cql/frame.h"
-#include "cql/lz4.h"
-#include "cql/murmur3.h"
+#include "binding.h"
 
 /* ======================================================================== */
 /* Module state                                                              */
 /* ======================================================================== */
 
-typedef struct {
-    PyObject *protocol_error; /* coodie._native.ProtocolError(ValueError) */
-} native_state;
-
 static inline native_state *get_state(PyObject *module)
 {
     return (native_state *)PyModule_GetState(module);
+}
+
+PyObject *binding_core_error(native_state *st, const char *what, const cql_error *err)
+{
+    if (err->code == CQL_ENOMEM)
+        return PyErr_NoMemory();
+    PyErr_Format(st->protocol_error, "%s: %s", what,
+                 err->msg ? err->msg : cql_strerror(err->code));
+    return NULL;
 }
 
 /* Bodies above this size are (de)compressed with the GIL released. */
@@ -214,19 +215,84 @@ static PyMethodDef native_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
+/* Every field of native_state is a PyObject *: traverse and clear walk them
+ * as an array. */
+#define STATE_NFIELDS (sizeof(native_state) / sizeof(PyObject *))
+
+static PyObject *new_error(const char *name, const char *doc, PyObject *base)
+{
+    return PyErr_NewExceptionWithDoc(name, doc, base, NULL);
+}
+
+static int add_type(PyObject *module, PyType_Spec *spec, PyObject *base, PyObject **out)
+{
+    *out = PyType_FromModuleAndSpec(module, spec, base);
+    if (!*out)
+        return -1;
+    return PyModule_AddType(module, (PyTypeObject *)*out);
+}
+
+static int intern(PyObject **slot, const char *s)
+{
+    *slot = PyUnicode_InternFromString(s);
+    return *slot ? 0 : -1;
+}
+
 static int native_exec(PyObject *module)
 {
     native_state *st = get_state(module);
-    st->protocol_error = PyErr_NewExceptionWithDoc(
-        "coodie._native.ProtocolError",
-        "Malformed or unsupported CQL protocol data.", PyExc_ValueError, NULL);
+    st->protocol_error = new_error("coodie._native.ProtocolError",
+                                   "Malformed or unsupported CQL protocol data.", PyExc_ValueError);
     if (!st->protocol_error)
         return -1;
     if (PyModule_AddObjectRef(module, "ProtocolError", st->protocol_error) < 0)
         return -1;
+    /* The driver's own errors live in a namespace of their own ("cql"): they
+     * are what the server or the connection reported, before coodie maps
+     * them to coodie.exceptions. */
+    if (!(st->error = new_error("cql.Error", "Base of the native CQL driver's errors.",
+                                PyExc_Exception)) ||
+        !(st->server_error = new_error(
+              "cql.ServerError",
+              "The server answered with an ERROR message. Attributes: code (int), name (str),\n"
+              "message (the server's text), info (dict of the error's details).",
+              st->error)) ||
+        !(st->connection_closed = new_error(
+              "cql.ConnectionClosed",
+              "The connection was closed, or broke, before the request completed.", st->error)) ||
+        !(st->timed_out = new_error("cql.OperationTimedOut",
+                                    "No reply before the request's client-side deadline.",
+                                    st->error)))
+        return -1;
+    if (PyModule_AddObjectRef(module, "Error", st->error) < 0 ||
+        PyModule_AddObjectRef(module, "ServerError", st->server_error) < 0 ||
+        PyModule_AddObjectRef(module, "ConnectionClosed", st->connection_closed) < 0 ||
+        PyModule_AddObjectRef(module, "OperationTimedOut", st->timed_out) < 0)
+        return -1;
+    if (intern(&st->s_int, "int") < 0 || intern(&st->s_is_safe, "is_safe") < 0 ||
+        intern(&st->s_packed, "packed") < 0 || intern(&st->s_months, "months") < 0 ||
+        intern(&st->s_days, "days") < 0 || intern(&st->s_nanoseconds, "nanoseconds") < 0 ||
+        intern(&st->s_as_tuple, "as_tuple") < 0 || intern(&st->s_utcoffset, "utcoffset") < 0 ||
+        intern(&st->s_set_result, "set_result") < 0 ||
+        intern(&st->s_set_exception, "set_exception") < 0 ||
+        intern(&st->s_create_future, "create_future") < 0 ||
+        intern(&st->s_call_soon, "call_soon") < 0 || intern(&st->s_call_later, "call_later") < 0 ||
+        intern(&st->s_add_reader, "add_reader") < 0 ||
+        intern(&st->s_remove_reader, "remove_reader") < 0 ||
+        intern(&st->s_add_writer, "add_writer") < 0 ||
+        intern(&st->s_remove_writer, "remove_writer") < 0 || intern(&st->s_cancel, "cancel") < 0 ||
+        intern(&st->s_is_closed, "is_closed") < 0 || intern(&st->s_applied, "[applied]") < 0)
+        return -1;
+    if (codec_module_init(module, st) < 0)
+        return -1;
+    if (add_type(module, &codec_type_spec, NULL, &st->codec_type) < 0 ||
+        add_type(module, &prepared_type_spec, NULL, &st->prepared_type) < 0 ||
+        add_type(module, &conn_type_spec, NULL, &st->conn_type) < 0)
+        return -1;
     if (PyModule_AddIntConstant(module, "PROTOCOL_VERSION", CQL_PROTOCOL_VERSION) < 0 ||
         PyModule_AddIntConstant(module, "HEADER_SIZE", CQL_HEADER_SIZE) < 0 ||
-        PyModule_AddIntConstant(module, "MAX_BODY_LENGTH", CQL_MAX_BODY_LENGTH) < 0)
+        PyModule_AddIntConstant(module, "MAX_BODY_LENGTH", CQL_MAX_BODY_LENGTH) < 0 ||
+        PyModule_AddIntConstant(module, "MAX_STREAMS", CQL_MAX_STREAMS) < 0)
         return -1;
     return 0;
 }
@@ -234,14 +300,18 @@ static int native_exec(PyObject *module)
 static int native_traverse(PyObject *module, visitproc visit, void *arg)
 {
     native_state *st = get_state(module);
-    Py_VISIT(st->protocol_error);
+    PyObject **f = (PyObject **)st;
+    for (size_t i = 0; i < STATE_NFIELDS; i++)
+        Py_VISIT(f[i]);
     return 0;
 }
 
 static int native_clear(PyObject *module)
 {
     native_state *st = get_state(module);
-    Py_CLEAR(st->protocol_error);
+    PyObject **f = (PyObject **)st;
+    for (size_t i = 0; i < STATE_NFIELDS; i++)
+        Py_CLEAR(f[i]);
     return 0;
 }
 
@@ -255,13 +325,11 @@ static PyModuleDef_Slot native_slots[] = {
 #if PY_VERSION_HEX >= 0x030C0000
     {Py_mod_multiple_interpreters, Py_MOD_PER_INTERPRETER_GIL_SUPPORTED},
 #endif
-#if PY_VERSION_HEX >= 0x030D0000
-    {Py_mod_gil, Py_MOD_GIL_NOT_USED}, /* no shared mutable state */
-#endif
     {0, NULL},
 };
 
-PyDoc_STRVAR(native_doc, "Native CQL protocol core of coodie (frames, Murmur3, LZ4).");
+PyDoc_STRVAR(native_doc, "Native CQL driver core of coodie: connections, decode plans, frames,\n"
+             "Murmur3, LZ4.");
 
 static struct PyModuleDef native_module = {
     PyModuleDef_HEAD_INIT,

@@ -1,0 +1,163 @@
+/*
+ * binding.h - shared declarations of the coodie._native binding.
+ *
+ * module.c   module state, exception classes, small helpers
+ * codec.c    decode plans (wire bytes -> canonical Python values) and
+ *            parameter encoding (Python values -> wire bytes)
+ * conn.c     the Connection and Prepared types: socket I/O, stream slots,
+ *            blocking and asyncio request paths
+ * tls.c      OpenSSL glue for Connection
+ */
+#ifndef COODIE_BINDING_H
+#define COODIE_BINDING_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include "cql/cql.h"
+
+/* ======================================================================== */
+/* Module state                                                              */
+/* ======================================================================== */
+
+typedef struct native_state {
+    /* exceptions */
+    PyObject *protocol_error;    /* coodie._native.ProtocolError(ValueError) */
+    PyObject *error;             /* cql.Error: base of the errors below */
+    PyObject *server_error;      /* cql.ServerError: an ERROR response */
+    PyObject *connection_closed; /* cql.ConnectionClosed */
+    PyObject *timed_out;         /* cql.OperationTimedOut: client-side deadline */
+    /* types defined here */
+    PyObject *conn_type;
+    PyObject *prepared_type;
+    PyObject *codec_type;
+    /* value types, imported once */
+    PyObject *uuid_type;
+    PyObject *safe_uuid_unknown;
+    PyObject *decimal_type;
+    PyObject *ipv4_type;
+    PyObject *ipv6_type;
+    PyObject *duration_type; /* coodie.types.CqlDuration, imported on first use */
+    PyObject *utc;           /* datetime.timezone.utc */
+    /* interned attribute / method names */
+    PyObject *s_int;
+    PyObject *s_is_safe;
+    PyObject *s_packed;
+    PyObject *s_months;
+    PyObject *s_days;
+    PyObject *s_nanoseconds;
+    PyObject *s_as_tuple;
+    PyObject *s_utcoffset;
+    PyObject *s_set_result;
+    PyObject *s_set_exception;
+    PyObject *s_create_future;
+    PyObject *s_call_soon;
+    PyObject *s_call_later;
+    PyObject *s_add_reader;
+    PyObject *s_remove_reader;
+    PyObject *s_add_writer;
+    PyObject *s_remove_writer;
+    PyObject *s_cancel;
+    PyObject *s_is_closed;
+    PyObject *s_applied; /* "[applied]" */
+} native_state;
+
+/* Raise ProtocolError "<what>: <core message>". Returns NULL. */
+PyObject *binding_core_error(native_state *st, const char *what, const cql_error *err);
+
+/* ======================================================================== */
+/* Decode / encode plans (codec.c)                                           */
+/* ======================================================================== */
+
+typedef struct plan plan;
+typedef PyObject *(*plan_decode_fn)(const plan *pl, const uint8_t *p, size_t n);
+
+struct plan {
+    plan_decode_fn decode;
+    native_state *st;
+    uint16_t id;        /* enum cql_type_id */
+    uint16_t n;         /* children */
+    int32_t dim;        /* vector dimension */
+    int32_t fixed;      /* vector: fixed element size, 0 if variable */
+    int hashable;       /* element of a set or key of a map: build hashable values */
+    plan **child;
+    PyObject **fields;  /* UDT field names */
+    PyObject *tname;    /* CQL type as text ("list<int>"), for messages */
+};
+
+/* Columns of a result or of a prepared statement's bind markers. */
+typedef struct rowplan {
+    int32_t ncols;
+    PyObject **names; /* interned column names */
+    plan **cols;
+    int32_t pk_count;
+    uint16_t *pk_indexes;
+} rowplan;
+
+/* Build a plan from a type tree (hashable: the value sits in a set/map key). */
+plan *plan_build(native_state *st, const cql_type *t, int hashable);
+void plan_free(plan *pl);
+/* A rowplan from metadata (columns must be present). */
+rowplan *rowplan_build(native_state *st, const cql_metadata *m);
+void rowplan_free(rowplan *rp);
+
+/* Decode one [bytes] value (len < 0: None). Errors name the column. */
+PyObject *plan_decode_value(const plan *pl, cql_bytes v, PyObject *colname);
+/* Decode `count` rows from r into a list of dicts. */
+PyObject *rowplan_decode_rows(native_state *st, const rowplan *rp, cql_reader *r,
+                              int32_t count, int32_t ncols);
+
+/* Encode one value as [bytes] (None: null) into w; errors name the column
+ * (colname may be NULL) and the expected CQL type. */
+int plan_encode_value(const plan *pl, PyObject *v, cql_writer *w, PyObject *colname);
+
+/* Encoded bound values of one statement: a writer holding [bytes] values and
+ * an array of views into it (filled by bind_finish). */
+typedef struct bound_values {
+    cql_writer buf;
+    size_t *offs;
+    int32_t *lens;
+    cql_bytes *values;
+    size_t n;
+    size_t cap;
+} bound_values;
+
+void bound_init(bound_values *b);
+void bound_free(bound_values *b);
+void bound_reset(bound_values *b);
+/* Encode params (a sequence) with the plan's columns; appends to b. */
+int bound_encode(bound_values *b, const rowplan *rp, PyObject *params);
+/* Build b->values from the offsets (after every bound_encode). */
+int bound_finish(bound_values *b);
+
+int codec_module_init(PyObject *module, native_state *st);
+extern PyType_Spec codec_type_spec;
+
+/* ======================================================================== */
+/* Connection (conn.c)                                                       */
+/* ======================================================================== */
+
+extern PyType_Spec conn_type_spec;
+extern PyType_Spec prepared_type_spec;
+
+/* ======================================================================== */
+/* TLS (tls.c)                                                               */
+/* ======================================================================== */
+
+typedef struct tls_conn tls_conn;
+
+/* Build a TLS session over fd from keyword options; NULL + exception on error. */
+tls_conn *tls_new(native_state *st, int fd, PyObject *options);
+void tls_free(tls_conn *t);
+/* One handshake step: 0 done, 1 wants read, 2 wants write, -1 error (msg set). */
+int tls_handshake(tls_conn *t, char *msg, size_t msglen);
+/* >0 bytes, 0 EOF, -1 want read, -2 want write, -3 error (msg set). */
+long tls_read(tls_conn *t, void *buf, size_t n, char *msg, size_t msglen);
+long tls_write(tls_conn *t, const void *buf, size_t n, char *msg, size_t msglen);
+/* Bytes already decrypted and buffered inside OpenSSL. */
+int tls_pending(tls_conn *t);
+void tls_shutdown(tls_conn *t);
+/* Peer certificate subject and negotiated version (for diagnostics). */
+PyObject *tls_info(tls_conn *t);
+
+#endif /* COODIE_BINDING_H */
