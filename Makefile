@@ -78,7 +78,7 @@ fuzz:
 	$(MAKE) -C native fuzz FUZZ_SECONDS=$(FUZZ_SECONDS)
 
 unit: build
-	$(PY) -m pytest -q tests/unit
+	$(PY) -m pytest -q tests/unit tests/tools
 
 # The native driver's Python tests again, against an ASan/UBSan build of the extension.
 asan-python: venv

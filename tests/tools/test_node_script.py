@@ -254,8 +254,8 @@ def test_java_command(tmp_path: Path) -> None:
     assert cmd[0] == str(java_home / "bin" / "java")
     assert cmd[-1] == "org.apache.cassandra.service.CassandraDaemon"
     for flag in (
-        "-Xms1g",
-        "-Xmx1g",
+        "-Xms3g",
+        "-Xmx3g",
         "-XX:+UseG1GC",
         "-XX:+ExitOnOutOfMemoryError",
         "-Dcassandra-foreground=yes",

@@ -57,7 +57,9 @@ USERNAME = "cassandra"
 PASSWORD = "cassandra"
 KEYSTORE_PASSWORD = "coodie-test"
 CLUSTER_NAME = "coodie-test"
-HEAP = "1g"
+# The integration matrix creates a table per test, per backend and flavour (thousands
+# in one run); table metadata lives on the heap, and 1 GB runs out.
+HEAP = "3g"
 
 VARIANTS = ("plain", "secure")
 MAIN_CLASS = "org.apache.cassandra.service.CassandraDaemon"
