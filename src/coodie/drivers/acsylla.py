@@ -742,7 +742,12 @@ class AcsyllaDriver(AbstractDriver):
         return "acsylla"
 
     def driver_version(self) -> str:
-        return str(getattr(acsylla, "__version__", "unknown"))
+        from importlib import metadata
+
+        try:
+            return metadata.version("acsylla")
+        except metadata.PackageNotFoundError:
+            return str(getattr(acsylla, "__version__", "unknown"))
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
