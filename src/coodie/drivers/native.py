@@ -1,0 +1,350 @@
+"""Backend over coodie's own CQL driver (``driver_type="native"``).
+
+The connection, framing, value encoding and row decoding are C
+(``coodie._native``); :mod:`coodie.native` is the small session on top
+(nodes, handshake, prepared cache, paging). Rows come back as dicts of the
+canonical values of :mod:`coodie.drivers.base` straight from C, so this
+module only maps options and errors.
+
+Connection options of :func:`create` / :func:`create_async`:
+
+``port``, ``username`` / ``password`` (PasswordAuthenticator, SASL PLAIN),
+``compression`` (``"lz4"``, ``True`` or ``None``), ``connect_timeout``,
+``request_timeout`` (default 10 s; ``None`` waits forever), ``consistency``
+(default ``LOCAL_ONE``), ``serial_consistency``, ``prepared_cache_size``,
+``discover_peers`` (read ``system.peers`` and use every node; default on),
+``max_streams`` (requests in flight per connection), TLS: ``ssl_enabled``,
+``ssl_trusted_cert`` (CA file or PEM text), ``ssl_cert`` / ``ssl_private_key``
+(client certificate files), ``ssl_private_key_password``,
+``ssl_verify_flags`` (``0`` / ``"none"`` disables verification),
+``ssl_server_hostname``, ``ssl_check_hostname``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import coodie
+from coodie import exceptions as exc_mod
+from coodie.drivers.base import (
+    DEFAULT_OPTIONS,
+    AbstractDriver,
+    BatchType,
+    Capabilities,
+    Consistency,
+    ExecOptions,
+    ResultPage,
+    Statement,
+)
+from coodie.native import session as session_mod
+from coodie.native.session import BatchKind, ConnectionOptions, Session, TlsOptions
+
+_BATCH_KINDS = {
+    BatchType.LOGGED: BatchKind.LOGGED,
+    BatchType.UNLOGGED: BatchKind.UNLOGGED,
+    BatchType.COUNTER: BatchKind.COUNTER,
+}
+
+# ------------------------------------------------------------------ errors --
+
+_CODE_KINDS: dict[int, type[exc_mod.DriverError]] = {
+    0x0100: exc_mod.AuthenticationFailed,
+    0x1000: exc_mod.Unavailable,
+    0x1100: exc_mod.RequestTimeout,  # write timeout
+    0x1200: exc_mod.RequestTimeout,  # read timeout
+    0x2000: exc_mod.InvalidRequest,  # syntax error
+    0x2100: exc_mod.Unauthorized,
+    0x2200: exc_mod.InvalidRequest,
+    0x2300: exc_mod.InvalidRequest,  # configuration
+    0x2400: exc_mod.AlreadyExists,
+}
+
+
+def translate_error(error: BaseException) -> exc_mod.CoodieError:
+    """The native driver's exception as the matching coodie exception (original chained)."""
+    if isinstance(error, exc_mod.CoodieError):
+        return error
+    message = f"{type(error).__name__}: {error}"
+    code: int | None = None
+    kind: type[exc_mod.DriverError]
+    if isinstance(error, session_mod.ServerError):
+        code = getattr(error, "code", None)
+        kind = _CODE_KINDS.get(code or -1, exc_mod.ServerError)
+        if kind is exc_mod.InvalidRequest and "ALLOW FILTERING" in str(error):
+            kind = exc_mod.FilteringRequiredError
+    elif isinstance(error, session_mod.OperationTimedOut | TimeoutError):
+        kind = exc_mod.RequestTimeout
+    elif isinstance(error, session_mod.AuthenticationError):
+        kind = exc_mod.AuthenticationFailed
+    elif isinstance(error, session_mod.ConnectionClosed | ConnectionError | OSError):
+        kind = exc_mod.ConnectionFailed
+    elif isinstance(error, TypeError | ValueError) and not isinstance(error, session_mod.ProtocolError):
+        # a bound value the statement's CQL types refuse (raised before any I/O)
+        invalid = exc_mod.InvalidQueryError(str(error))
+        invalid.__cause__ = error
+        return invalid
+    else:
+        kind = exc_mod.DriverError
+    translated = kind(message, original=error, code=code)
+    translated.__cause__ = error
+    return translated
+
+
+def _check(options: ExecOptions) -> None:
+    if options.serial_consistency is not None and not options.serial_consistency.is_serial:
+        raise exc_mod.ConfigurationError(
+            f"serial_consistency={options.serial_consistency.name}: must be SERIAL or LOCAL_SERIAL"
+        )
+
+
+# -------------------------------------------------------------- the driver --
+
+
+class NativeDriver(AbstractDriver):
+    """coodie's C driver behind the driver contract."""
+
+    driver_types = ("native",)
+    capabilities = Capabilities(
+        tls=False,
+        gaps=(("tls", "TLS is not implemented in the native driver yet"),),
+    )
+
+    def __init__(
+        self,
+        session: Session,
+        default_keyspace: str | None = None,
+        *,
+        consistency: Consistency = Consistency.LOCAL_ONE,
+        serial_consistency: Consistency | None = None,
+    ) -> None:
+        super().__init__(default_keyspace)
+        self.session = session
+        self.consistency = consistency
+        self.serial_consistency = serial_consistency
+
+    @property
+    def driver_name(self) -> str:
+        return "coodie-native"
+
+    def driver_version(self) -> str:
+        return coodie.__version__
+
+    # ----------------------------------------------------------- helpers --
+    def _kwargs(self, options: ExecOptions) -> dict[str, Any]:
+        serial = options.serial_consistency or self.serial_consistency
+        return {
+            "consistency": int(options.consistency or self.consistency),
+            "serial_consistency": int(serial) if serial is not None else None,
+            "timestamp": options.timestamp,
+            "timeout": options.timeout,
+        }
+
+    # --------------------------------------------------------- the contract --
+    def run(self, statement: Statement, options: ExecOptions = DEFAULT_OPTIONS) -> ResultPage:
+        _check(options)
+        kwargs = self._kwargs(options)
+        prepare = statement.prepare or bool(statement.params)
+        try:
+            if options.paged:
+                rows, state = self.session.execute(
+                    statement.cql,
+                    statement.params,
+                    prepare=prepare,
+                    page_size=options.page_size,
+                    paging_state=options.paging_state,
+                    **kwargs,
+                )
+                return ResultPage(rows, state)
+            return ResultPage(
+                self.session.execute_all(statement.cql, statement.params, prepare=prepare, **kwargs)
+            )
+        except Exception as error:
+            raise translate_error(error) from error
+
+    async def run_async(self, statement: Statement, options: ExecOptions = DEFAULT_OPTIONS) -> ResultPage:
+        _check(options)
+        kwargs = self._kwargs(options)
+        prepare = statement.prepare or bool(statement.params)
+        try:
+            if options.paged:
+                rows, state = await self.session.execute_async(
+                    statement.cql,
+                    statement.params,
+                    prepare=prepare,
+                    page_size=options.page_size,
+                    paging_state=options.paging_state,
+                    **kwargs,
+                )
+                return ResultPage(rows, state)
+            rows = await self.session.execute_all_async(
+                statement.cql, statement.params, prepare=prepare, **kwargs
+            )
+            return ResultPage(rows)
+        except Exception as error:
+            raise translate_error(error) from error
+
+    def run_batch(
+        self, statements: Sequence[Statement], batch_type: BatchType, options: ExecOptions = DEFAULT_OPTIONS
+    ) -> ResultPage:
+        _check(options)
+        items = [(s.cql, s.params) for s in statements]
+        try:
+            return ResultPage(self.session.batch(_BATCH_KINDS[batch_type], items, **self._kwargs(options)))
+        except Exception as error:
+            raise translate_error(error) from error
+
+    async def run_batch_async(
+        self, statements: Sequence[Statement], batch_type: BatchType, options: ExecOptions = DEFAULT_OPTIONS
+    ) -> ResultPage:
+        _check(options)
+        items = [(s.cql, s.params) for s in statements]
+        try:
+            rows = await self.session.batch_async(_BATCH_KINDS[batch_type], items, **self._kwargs(options))
+        except Exception as error:
+            raise translate_error(error) from error
+        return ResultPage(rows)
+
+    def close(self) -> None:
+        self.session.close()
+
+    async def close_async(self) -> None:
+        self.session.close()
+
+
+# ------------------------------------------------------------- connecting --
+
+_KNOWN = frozenset(
+    {
+        "port",
+        "username",
+        "password",
+        "compression",
+        "connect_timeout",
+        "request_timeout",
+        "consistency",
+        "serial_consistency",
+        "prepared_cache_size",
+        "discover_peers",
+        "max_streams",
+        "lazy",
+        "ssl_enabled",
+        "ssl_context",
+        "ssl_trusted_cert",
+        "ssl_cert",
+        "ssl_private_key",
+        "ssl_private_key_password",
+        "ssl_verify_flags",
+        "ssl_server_hostname",
+        "ssl_check_hostname",
+    }
+)
+
+
+def _tls_options(options: dict[str, Any]) -> TlsOptions | None:
+    keys = ("ssl_trusted_cert", "ssl_cert", "ssl_private_key", "ssl_private_key_password", "ssl_verify_flags")
+    enabled = options.get("ssl_enabled")
+    if options.get("ssl_context") is not None:
+        raise exc_mod.ConfigurationError(
+            "driver_type='native' does its TLS in C (OpenSSL) and cannot use an ssl.SSLContext; pass "
+            "ssl_trusted_cert=, ssl_cert=/ssl_private_key= and ssl_verify_flags= instead"
+        )
+    if not enabled and not (enabled is None and any(options.get(k) is not None for k in keys)):
+        return None
+    raise exc_mod.ConfigurationError("driver_type='native' does not support TLS yet")
+
+
+def _options(
+    hosts: list[str] | None, keyspace: str | None, options: dict[str, Any]
+) -> tuple[Session, dict[str, Any]]:
+    unknown = sorted(set(options) - _KNOWN)
+    if unknown:
+        raise exc_mod.ConfigurationError(
+            f"driver_type='native' does not know the option(s) {unknown}; supported: {', '.join(sorted(_KNOWN))}"
+        )
+    if options.get("password") is not None and options.get("username") is None:
+        raise exc_mod.ConfigurationError("password= needs username= as well")
+    compression = options.get("compression")
+    if compression is True:
+        compression = "lz4"
+    elif compression in (False, None):
+        compression = None
+    elif not isinstance(compression, str) or compression.lower() != "lz4":
+        raise exc_mod.ConfigurationError(f"compression={compression!r}: driver_type='native' supports 'lz4'")
+    else:
+        compression = "lz4"
+    request_timeout = options.get("request_timeout", 10.0)
+    if request_timeout is not None and not request_timeout > 0:
+        raise exc_mod.ConfigurationError(f"request_timeout={request_timeout!r}: must be positive or None")
+    connect_timeout = float(options.get("connect_timeout") or 5.0)
+    conn_options = ConnectionOptions(
+        username=options.get("username"),
+        password=options.get("password"),
+        compression=compression,
+        tls=_tls_options(options),
+        connect_timeout=connect_timeout,
+        request_timeout=float(request_timeout) if request_timeout is not None else None,
+        max_streams=int(options.get("max_streams") or 1024),
+        driver_version=coodie.__version__,
+    )
+    port = options.get("port")
+    session = Session(
+        session_mod.parse_contact_points(hosts, int(port) if port is not None else None),
+        conn_options,
+        keyspace=keyspace,
+        prepared_cache_size=int(options.get("prepared_cache_size") or 512),
+        discover_peers=bool(options.get("discover_peers", True)),
+    )
+    consistency = Consistency.parse(options.get("consistency") or Consistency.LOCAL_ONE)
+    serial = options.get("serial_consistency")
+    serial_level = Consistency.parse(serial, option="serial_consistency") if serial is not None else None
+    if serial_level is not None and not serial_level.is_serial:
+        raise exc_mod.ConfigurationError(
+            f"serial_consistency={serial_level.name}: must be SERIAL or LOCAL_SERIAL"
+        )
+    return session, {"consistency": consistency, "serial_consistency": serial_level}
+
+
+def create(
+    hosts: list[str] | None = None,
+    session: Any = None,
+    keyspace: str | None = None,
+    driver_type: str = "native",
+    **options: Any,
+) -> NativeDriver:
+    if session is not None:
+        if not isinstance(session, Session):
+            raise exc_mod.ConfigurationError(
+                f"driver_type='native' wraps a coodie.native.Session, not {type(session).__name__}"
+            )
+        return NativeDriver(session, keyspace or session.keyspace)
+    new_session, extra = _options(hosts, keyspace, dict(options))
+    if not options.get("lazy"):
+        try:
+            new_session.connect()
+        except Exception as error:
+            new_session.close()
+            raise translate_error(error) from error
+    return NativeDriver(new_session, keyspace, **extra)
+
+
+async def create_async(
+    hosts: list[str] | None = None,
+    session: Any = None,
+    keyspace: str | None = None,
+    driver_type: str = "native",
+    **options: Any,
+) -> NativeDriver:
+    if session is not None:
+        return create(hosts, session, keyspace, driver_type, **options)
+    new_session, extra = _options(hosts, keyspace, dict(options))
+    if not options.get("lazy"):
+        try:
+            await new_session.connect_async()
+        except Exception as error:
+            new_session.close()
+            raise translate_error(error) from error
+    return NativeDriver(new_session, keyspace, **extra)
+
+
+__all__ = ["NativeDriver", "create", "create_async", "translate_error"]
