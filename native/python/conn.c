@@ -139,6 +139,12 @@ typedef struct {
     size_t nfree_reqs;
     /* server events */
     PyObject *event_handler;
+    /* TLS */
+    tls_conn *tls;
+    int tls_error;          /* the last io_* failure was a TLS error */
+    int tls_want_write;     /* a read needs the socket writable first */
+    char tls_rmsg[256];
+    char tls_wmsg[256];
     /* counters */
     unsigned long long sent_frames, recv_frames, syscalls_send, syscalls_recv;
 } ConnObject;
@@ -223,14 +229,26 @@ static const char *consistency_name(unsigned v)
 /* Socket I/O (no GIL needed)                                                */
 /* ======================================================================== */
 
-/* >0 bytes, 0 EOF, -1 would block, -2 error (errno) */
+/* >0 bytes, 0 EOF, -1 would block, -2 error (errno, or a TLS error when
+ * c->tls_error is set, message in tls_rmsg / tls_wmsg). */
 static long io_recv(ConnObject *c, void *buf, size_t n)
 {
+    c->syscalls_recv++;
+    if (c->tls) {
+        long k = tls_read(c->tls, buf, n, c->tls_rmsg, sizeof(c->tls_rmsg));
+        if (k >= 0)
+            return k;
+        if (k == -1 || k == -2) {
+            c->tls_want_write = k == -2;
+            return -1;
+        }
+        c->tls_error = 1;
+        return -2;
+    }
     ssize_t k;
     do {
         k = recv(c->fd, buf, n, 0);
     } while (k < 0 && errno == EINTR);
-    c->syscalls_recv++;
     if (k >= 0)
         return (long)k;
     return (errno == EAGAIN || errno == EWOULDBLOCK) ? -1 : -2;
@@ -238,14 +256,35 @@ static long io_recv(ConnObject *c, void *buf, size_t n)
 
 static long io_send(ConnObject *c, const void *buf, size_t n)
 {
+    c->syscalls_send++;
+    if (c->tls) {
+        long k = tls_write(c->tls, buf, n, c->tls_wmsg, sizeof(c->tls_wmsg));
+        if (k > 0)
+            return k;
+        if (k == -1 || k == -2)
+            return -1;
+        c->tls_error = 2;
+        return -2;
+    }
     ssize_t k;
     do {
         k = send(c->fd, buf, n, MSG_NOSIGNAL);
     } while (k < 0 && errno == EINTR);
-    c->syscalls_send++;
     if (k >= 0)
         return (long)k;
     return (errno == EAGAIN || errno == EWOULDBLOCK) ? -1 : -2;
+}
+
+/* Raise the error of a failed io_recv/io_send. */
+static void raise_io_error(ConnObject *c, int err_no)
+{
+    if (c->tls_error) {
+        PyErr_Format(c->st->connection_closed, "TLS: %s",
+                     c->tls_error == 1 ? c->tls_rmsg : c->tls_wmsg);
+        return;
+    }
+    errno = err_no;
+    PyErr_SetFromErrno(PyExc_OSError);
 }
 
 static int ms_until(double deadline)
@@ -877,6 +916,8 @@ static void complete_req(ConnObject *c, req *r, PyObject *v, int is_error)
 static void close_fd_now(ConnObject *c)
 {
     if (!c->fd_closed && c->fd >= 0) {
+        if (c->tls)
+            tls_shutdown(c->tls);
         close(c->fd);
         c->fd_closed = 1;
     }
@@ -920,12 +961,20 @@ static void conn_fail(ConnObject *c, PyObject *cause)
     }
 }
 
-/* conn_fail with the pending exception as cause. */
+/* conn_fail with the pending exception as cause (the exception is consumed). */
 static void conn_fail_raised(ConnObject *c)
 {
     PyObject *e = fetch_exc();
     conn_fail(c, e);
     Py_DECREF(e);
+}
+
+/* conn_fail with the pending exception as cause, which stays raised. */
+static void conn_fail_reraise(ConnObject *c)
+{
+    PyObject *e = fetch_exc();
+    conn_fail(c, e);
+    raise_exc(e);
 }
 
 /* ======================================================================== */
@@ -1335,7 +1384,7 @@ static int sync_send(ConnObject *c, const uint8_t *p, size_t n)
             p += k;
             n -= (size_t)k;
         } else if (k == -1) {
-            struct pollfd pfd = {c->fd, POLLOUT, 0};
+            struct pollfd pfd = {c->fd, (short)(c->tls ? POLLOUT | POLLIN : POLLOUT), 0};
             if (poll(&pfd, 1, 1000) < 0 && errno != EINTR) {
                 err_no = errno;
                 failed = 1;
@@ -1365,8 +1414,7 @@ static int sync_send(ConnObject *c, const uint8_t *p, size_t n)
     pthread_mutex_unlock(&c->mu);
     Py_END_ALLOW_THREADS
     if (failed) {
-        errno = err_no;
-        PyErr_SetFromErrno(PyExc_OSError);
+        raise_io_error(c, err_no);
         return -1;
     }
     c->sent_frames++;
@@ -1385,9 +1433,11 @@ static int sync_read_once(ConnObject *c, int timeout_ms)
     }
     long k = 0;
     int err_no = 0, ready = 0;
+    int buffered = c->tls && tls_pending(c->tls) > 0;
+    short events = (short)(POLLIN | (c->tls_want_write ? POLLOUT : 0));
     Py_BEGIN_ALLOW_THREADS
-    struct pollfd pfd = {c->fd, POLLIN, 0};
-    int pr = poll(&pfd, 1, timeout_ms);
+    struct pollfd pfd = {c->fd, events, 0};
+    int pr = buffered ? 1 : poll(&pfd, 1, timeout_ms);
     if (pr > 0) {
         ready = 1;
         k = io_recv(c, rb->data + rb->len, rb->cap - rb->len);
@@ -1411,12 +1461,10 @@ static int sync_read_once(ConnObject *c, int timeout_ms)
     }
     if (c->closed)
         return -1;
-    if (k == 0) {
+    if (k == 0)
         PyErr_SetString(c->st->connection_closed, "the server closed the connection");
-    } else {
-        errno = err_no;
-        PyErr_SetFromErrno(PyExc_OSError);
-    }
+    else
+        raise_io_error(c, err_no);
     conn_fail_raised(c);
     return -1;
 }
@@ -1616,7 +1664,7 @@ static int async_flush(ConnObject *c)
             }
             return 0;
         }
-        PyErr_SetFromErrno(PyExc_OSError);
+        raise_io_error(c, errno);
         return -1;
     }
     cql_wr_reset(&c->wbuf);
@@ -1748,8 +1796,8 @@ static PyObject *conn_on_readable(PyObject *op, PyObject *unused)
                 conn_fail_raised(c);
                 break;
             }
-            if ((size_t)k < space)
-                break; /* drained */
+            if ((size_t)k < space && !c->tls)
+                break; /* drained (TLS: read until OpenSSL wants more bytes) */
             continue;
         }
         if (k == -1)
@@ -1757,10 +1805,14 @@ static PyObject *conn_on_readable(PyObject *op, PyObject *unused)
         if (k == 0)
             PyErr_SetString(c->st->connection_closed, "the server closed the connection");
         else
-            PyErr_SetFromErrno(PyExc_OSError);
+            raise_io_error(c, errno);
         conn_fail_raised(c);
         break;
     }
+    /* A TLS write may have waited for this read (renegotiation, key update). */
+    if (c->tls && !c->closed && c->wpos < c->wbuf.len && !c->writer_added && !c->flush_scheduled &&
+        async_flush(c) < 0)
+        conn_fail_raised(c);
     Py_RETURN_NONE;
 }
 
@@ -2229,6 +2281,8 @@ static void conn_dealloc(PyObject *op)
         cql_streams_free(&c->streams);
     }
     close_fd_now(c);
+    tls_free(c->tls);
+    c->tls = NULL;
     conn_clear(op);
     while (c->free_reqs) {
         req *r = c->free_reqs;
@@ -2300,6 +2354,109 @@ static PyObject *conn_attach(PyObject *op, PyObject *loop)
     c->reader_added = 1;
     c->mode = MODE_ASYNC;
     Py_RETURN_NONE;
+}
+
+static PyObject *conn_start_tls(PyObject *op, PyObject *args, PyObject *kwds)
+{
+    ConnObject *c = (ConnObject *)op;
+    if (PyTuple_GET_SIZE(args) != 0) {
+        PyErr_SetString(PyExc_TypeError, "start_tls() takes keyword arguments only");
+        return NULL;
+    }
+    static const char *known[] = {"cafile", "cadata", "certfile", "keyfile", "password", "verify",
+                                  "check_hostname", "server_hostname", "handshake", "timeout", NULL};
+    PyObject *k, *v;
+    Py_ssize_t pos = 0;
+    while (kwds && PyDict_Next(kwds, &pos, &k, &v)) {
+        int ok = 0;
+        for (int i = 0; known[i] && !ok; i++)
+            ok = PyUnicode_CompareWithASCIIString(k, known[i]) == 0;
+        if (!ok) {
+            PyErr_Format(PyExc_TypeError, "start_tls() got an unexpected keyword argument %R", k);
+            return NULL;
+        }
+    }
+    if (c->tls) {
+        PyErr_SetString(PyExc_RuntimeError, "TLS is already on");
+        return NULL;
+    }
+    if (c->closed) {
+        PyObject *e = closed_error(c);
+        if (e)
+            raise_exc(e);
+        return NULL;
+    }
+    if (c->mode != MODE_BLOCKING || c->streams.in_use || c->sent_frames) {
+        PyErr_SetString(PyExc_RuntimeError, "start_tls() must come before any request and before attach()");
+        return NULL;
+    }
+    PyObject *hs = kwds ? PyDict_GetItemString(kwds, "handshake") : NULL;
+    int handshake = hs ? PyObject_IsTrue(hs) : 1;
+    double timeout = 10.0;
+    PyObject *to = kwds ? PyDict_GetItemString(kwds, "timeout") : NULL;
+    if (handshake < 0 || (to && to != Py_None && opt_timeout(to, &timeout) < 0))
+        return NULL;
+    tls_conn *t = tls_new(c->st, c->fd, kwds);
+    if (!t)
+        return NULL;
+    c->tls = t;
+    if (!handshake)
+        Py_RETURN_NONE;
+    double deadline = now_mono() + timeout;
+    char msg[512] = "";
+    int rc;
+    Py_BEGIN_ALLOW_THREADS
+    for (;;) {
+        rc = tls_handshake(t, msg, sizeof(msg));
+        if (rc <= 0)
+            break;
+        int left = ms_until(deadline);
+        if (left == 0) {
+            rc = -2;
+            break;
+        }
+        struct pollfd pfd = {c->fd, (short)(rc == 1 ? POLLIN : POLLOUT), 0};
+        if (poll(&pfd, 1, left) < 0 && errno != EINTR) {
+            snprintf(msg, sizeof(msg), "TLS handshake: poll failed");
+            rc = -1;
+            break;
+        }
+    }
+    Py_END_ALLOW_THREADS
+    if (rc == 0)
+        Py_RETURN_NONE;
+    if (rc == -2)
+        PyErr_SetString(c->st->timed_out, "TLS handshake timed out");
+    else
+        PyErr_Format(c->st->connection_closed, "%s", msg);
+    conn_fail_reraise(c);
+    return NULL;
+}
+
+static PyObject *conn_tls_handshake_step(PyObject *op, PyObject *unused)
+{
+    (void)unused;
+    ConnObject *c = (ConnObject *)op;
+    if (!c->tls) {
+        PyErr_SetString(PyExc_RuntimeError, "call start_tls(handshake=False) first");
+        return NULL;
+    }
+    char msg[512] = "";
+    int rc = tls_handshake(c->tls, msg, sizeof(msg));
+    if (rc >= 0)
+        return PyLong_FromLong(rc);
+    PyErr_Format(c->st->connection_closed, "%s", msg);
+    conn_fail_reraise(c);
+    return NULL;
+}
+
+static PyObject *conn_get_tls(PyObject *op, void *cl)
+{
+    (void)cl;
+    ConnObject *c = (ConnObject *)op;
+    if (!c->tls)
+        Py_RETURN_NONE;
+    return tls_info(c->tls);
 }
 
 static PyObject *conn_close(PyObject *op, PyObject *unused)
@@ -2415,6 +2572,13 @@ static PyMethodDef conn_methods[] = {
     M(prepare_async, "Like prepare(), returning a future (after attach())."),
     M(execute_async, "Like execute(), returning a future (after attach())."),
     M(batch_async, "Like batch(), returning a future (after attach())."),
+    {"start_tls", (PyCFunction)(void (*)(void))conn_start_tls, METH_VARARGS | METH_KEYWORDS,
+     "start_tls(*, cafile=None, cadata=None, certfile=None, keyfile=None, password=None,\n"
+     "          verify=True, check_hostname=True, server_hostname=None, handshake=True,\n"
+     "          timeout=10): TLS (OpenSSL) on this socket, before any request. With\n"
+     "handshake=False, drive it with tls_handshake_step() (asyncio)."},
+    {"tls_handshake_step", conn_tls_handshake_step, METH_NOARGS,
+     "tls_handshake_step() -> 0 done, 1 wants the socket readable, 2 writable."},
     {"attach", conn_attach, METH_O,
      "attach(loop): switch to asyncio mode on this loop (loop.add_reader on the socket)."},
     {"close", conn_close, METH_NOARGS,
@@ -2432,6 +2596,7 @@ static PyGetSetDef conn_getset[] = {
     {"compression", conn_get_compression, NULL, "'lz4' once agreed, else None", NULL},
     {"in_flight", conn_get_in_flight, NULL, "requests waiting for a reply", NULL},
     {"loop", conn_get_loop, NULL, "the event loop of asyncio mode, or None", NULL},
+    {"tls", conn_get_tls, NULL, "TLS version, cipher and peer subject, or None", NULL},
     {"event_handler", conn_get_event_handler, conn_set_event_handler,
      "callable receiving server events as tuples, or None", NULL},
     {NULL, NULL, NULL, NULL, NULL},

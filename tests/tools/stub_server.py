@@ -151,9 +151,7 @@ def rows_body(
     if not no_metadata:
         out += column_specs(columns)
     out += int32(len(rows) if row_count is None else row_count)
-    for r in rows:
-        out += b"".join(bytes_(v) for v in r)
-    return out
+    return out + b"".join(bytes_(v) for r in rows for v in r)
 
 
 def void_body() -> bytes:
@@ -413,6 +411,8 @@ class StubServer:
                     self.errors.append(error)
                     sock.close()
                     continue
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             conn = StubConnection(self, sock)
             self.connections.append(conn)
             t = threading.Thread(target=conn.serve, name="stub-conn", daemon=True)

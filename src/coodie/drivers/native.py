@@ -105,10 +105,7 @@ class NativeDriver(AbstractDriver):
     """coodie's C driver behind the driver contract."""
 
     driver_types = ("native",)
-    capabilities = Capabilities(
-        tls=False,
-        gaps=(("tls", "TLS is not implemented in the native driver yet"),),
-    )
+    capabilities = Capabilities()
 
     def __init__(
         self,
@@ -251,7 +248,31 @@ def _tls_options(options: dict[str, Any]) -> TlsOptions | None:
         )
     if not enabled and not (enabled is None and any(options.get(k) is not None for k in keys)):
         return None
-    raise exc_mod.ConfigurationError("driver_type='native' does not support TLS yet")
+    trusted = options.get("ssl_trusted_cert")
+    cafile = cadata = None
+    if trusted is not None:
+        if isinstance(trusted, bytes):
+            trusted = trusted.decode()
+        if "-----BEGIN" in str(trusted):
+            cadata = str(trusted)
+        else:
+            cafile = str(trusted)
+    cert, key = options.get("ssl_cert"), options.get("ssl_private_key")
+    if key is not None and cert is None:
+        raise exc_mod.ConfigurationError("ssl_private_key= needs ssl_cert= as well")
+    flags = options.get("ssl_verify_flags")
+    verify = not (flags is not None and (flags == 0 or str(getattr(flags, "name", flags)).lower() == "none"))
+    check = options.get("ssl_check_hostname")
+    return TlsOptions(
+        cafile=cafile,
+        cadata=cadata,
+        certfile=str(cert) if cert is not None else None,
+        keyfile=str(key) if key is not None else None,
+        password=options.get("ssl_private_key_password"),
+        verify=verify,
+        check_hostname=verify if check is None else bool(check),
+        server_hostname=options.get("ssl_server_hostname"),
+    )
 
 
 def _options(

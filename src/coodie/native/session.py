@@ -238,7 +238,7 @@ class Session:
         conn = Conn(native, node, None)
         try:
             if o.tls is not None:
-                native.start_tls(**_tls_kwargs(o.tls, node))
+                native.start_tls(**_tls_kwargs(o.tls, node), timeout=o.connect_timeout)
             supported = native.options(timeout=o.connect_timeout)
             authenticator = native.startup(_startup_options(o, supported), timeout=o.connect_timeout)
             if authenticator is not None:
@@ -458,7 +458,7 @@ class Session:
         conn = Conn(native, node, loop)
         try:
             if o.tls is not None:
-                native.start_tls(**_tls_kwargs(o.tls, node))
+                native.start_tls(**_tls_kwargs(o.tls, node), handshake=False)
                 await _tls_handshake_async(native, loop, o.connect_timeout)
             native.attach(loop)
             supported = await native.options_async(timeout=o.connect_timeout)
