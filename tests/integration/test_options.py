@@ -162,21 +162,26 @@ def test_timeout_reaches_the_request(api):
             name = api.name("slow")
 
     api.run(Row.sync_table())
-    with api.batch(logged=False) as b:
-        for i in range(200):
-            api.run(Row(p=1, c=i, payload="x" * 200).save(batch=b))
+    # Enough data that no request can finish within the smallest timeout a driver
+    # honours (some round a microsecond up to a millisecond): 2 MB to read and count,
+    # 1 MB to write.
+    rows = 2000
+    for start in range(0, rows, 20):
+        with api.batch(logged=False) as b:
+            for i in range(start, start + 20):
+                api.run(Row(p=1, c=i, payload="x" * 1000).save(batch=b))
 
     tiny = 0.000001
     with pytest.raises(RequestTimeout) as info:
         api.run(Row.find(p=1).timeout(tiny).all())
     assert info.value.__cause__ is not None
     with pytest.raises(RequestTimeout):
-        api.run(Row(p=2, c=0).save(timeout=tiny))
+        api.run(Row(p=2, c=0, payload="y" * 1_000_000).save(timeout=tiny))
     with pytest.raises(RequestTimeout):
         api.run(Row.find(p=1).using(timeout=tiny).count())
     # a generous timeout works, and the driver is still healthy afterwards
-    assert len(api.run(Row.find(p=1).timeout(30).all())) == 200
-    assert api.run(Row.find(p=1).count()) == 200
+    assert len(api.run(Row.find(p=1).timeout(30).all())) == rows
+    assert api.run(Row.find(p=1).count()) == rows
     with api.requests() as sent:
         api.run(Row.find(p=1).timeout(12.5).consistency("one").first())
     assert sent[0].options.timeout == 12.5
