@@ -297,11 +297,19 @@ static int ms_until(double deadline)
     return (int)(left * 1000.0) + 1;
 }
 
+/* Buffers that grew for one big frame go back to this size once empty. */
+#define BUF_KEEP (1u << 20)
+
 /* Make room for at least `want` bytes after rb->len (compacting first). */
 static int rbuf_reserve(rbuf_t *rb, size_t want)
 {
     if (rb->pos == rb->len) {
         rb->pos = rb->len = 0;
+        if (rb->cap > BUF_KEEP && want <= BUF_KEEP) {
+            free(rb->data);
+            rb->data = NULL;
+            rb->cap = 0;
+        }
     } else if (rb->pos > 0 && rb->cap - rb->len < want) {
         memmove(rb->data, rb->data + rb->pos, rb->len - rb->pos);
         rb->len -= rb->pos;
@@ -1069,6 +1077,8 @@ static int handle_frame(ConnObject *c, const cql_frame *f)
             v = decode_reply(c, r, f, &body, &is_error);
         }
     }
+    if (c->zbuf.cap > BUF_KEEP)
+        cql_wr_free(&c->zbuf);
     complete_req(c, r, v, is_error);
     return 0;
 }
@@ -1667,6 +1677,8 @@ static int async_flush(ConnObject *c)
         raise_io_error(c, errno);
         return -1;
     }
+    if (c->wbuf.cap > BUF_KEEP)
+        cql_wr_free(&c->wbuf);
     cql_wr_reset(&c->wbuf);
     c->wpos = 0;
     if (c->writer_added) {
@@ -1726,6 +1738,10 @@ static PyObject *async_run(ConnObject *c, op_t *o)
         cql_streams_release(&c->streams, r->stream, r->gen);
         req_release(c, r);
         return NULL;
+    }
+    if (c->bv.buf.cap > BUF_KEEP) {
+        bound_free(&c->bv);
+        bound_init(&c->bv);
     }
     PyObject *fut = PyObject_CallNoArgs(c->create_future);
     if (!fut) {
@@ -2171,30 +2187,33 @@ static PyObject *conn_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
         PyErr_SetString(PyExc_ValueError, "fd must be a connected socket's file descriptor");
         return NULL;
     }
+    /* From here on the descriptor is ours: closed on any failure too. */
     if (max_streams < 1 || max_streams > CQL_MAX_STREAMS) {
         PyErr_Format(PyExc_ValueError, "max_streams must be in [1, %d]", CQL_MAX_STREAMS);
-        return NULL;
+        goto fail_fd;
     }
     if (max_frame < 1024 || max_frame > CQL_MAX_BODY_LENGTH) {
         PyErr_Format(PyExc_ValueError, "max_frame must be in [1024, %u]", CQL_MAX_BODY_LENGTH);
-        return NULL;
+        goto fail_fd;
     }
     if (!(tick > 0)) {
         PyErr_SetString(PyExc_ValueError, "tick must be a positive number of seconds");
-        return NULL;
+        goto fail_fd;
     }
     PyObject *module = PyType_GetModule(type);
     if (!module)
-        return NULL;
+        goto fail_fd;
     int flags = fcntl(fd, F_GETFL);
-    if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
-        return PyErr_SetFromErrno(PyExc_OSError);
+    if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
+        PyErr_SetFromErrno(PyExc_OSError);
+        goto fail_fd;
+    }
     ConnObject *c = (ConnObject *)type->tp_alloc(type, 0);
     if (!c)
-        return NULL;
+        goto fail_fd;
     c->st = PyModule_GetState(module);
     c->module = Py_NewRef(module);
-    c->fd = -1;
+    c->fd = fd;
     c->dl.next = c->dl.prev = &c->dl;
     c->max_body = (uint32_t)max_frame;
     c->compress_min = compress_min;
@@ -2211,11 +2230,13 @@ static PyObject *conn_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     pthread_condattr_destroy(&ca);
     cql_error err = {0, NULL};
     if (cql_streams_init(&c->streams, max_streams, &err) != CQL_OK) {
-        Py_DECREF(c);
+        Py_DECREF(c); /* closes fd */
         return binding_core_error(PyModule_GetState(module), "cannot create the stream table", &err);
     }
-    c->fd = fd; /* owned from here on */
     return (PyObject *)c;
+fail_fd:
+    close(fd);
+    return NULL;
 }
 
 static int conn_traverse(PyObject *op, visitproc visit, void *arg)

@@ -369,3 +369,21 @@ def test_constructor_checks(stub):
         conn.startup({}, timeout=5)
         conn.close()
         conn.close()  # idempotent
+
+
+def test_buffers_shrink_after_a_big_reply_and_the_fd_is_owned(stub):
+    def handle(conn, f):
+        text, _ = stub.parse_query(f)
+        n = 3000 if text == "BIG" else 1
+        rows = [[struct.pack(">i", i), b"x" * 1024, uuid.UUID(int=i).bytes] for i in range(n)]
+        conn.reply(f, stub.RESULT, stub.rows_body(COLS, rows))
+
+    with stub.StubServer(handle) as server:
+        conn = connect(server.port)
+        assert len(conn.query("BIG", timeout=10)[0]) == 3000
+        assert conn.stats()["read_buffer"] > 1 << 20
+        assert len(conn.query("SMALL", timeout=10)[0]) == 1
+        assert conn.stats()["read_buffer"] <= 1 << 20
+        conn.close()
+        with pytest.raises(ValueError):
+            _native.Connection(open_fd(server.port), max_streams=0)  # and the fd is closed
