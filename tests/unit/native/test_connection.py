@@ -387,3 +387,24 @@ def test_buffers_shrink_after_a_big_reply_and_the_fd_is_owned(stub):
         conn.close()
         with pytest.raises(ValueError):
             _native.Connection(open_fd(server.port), max_streams=0)  # and the fd is closed
+
+
+def test_asyncio_mode_on_uvloop(stub):
+    """The same asyncio path on uvloop's add_reader/call_soon (only when uvloop is installed)."""
+    uvloop = pytest.importorskip("uvloop")
+
+    async def scenario(port: int) -> None:
+        conn = await connect_async(port)
+        p = await conn.prepare_async("SELECT", timeout=5)
+        results = await asyncio.gather(*(conn.execute_async(p, [i], timeout=5) for i in range(300)))
+        assert [r[0][0]["k"] for r in results] == list(range(300))
+        with pytest.raises(_native.ServerError):
+            await conn.query_async("FAIL", timeout=5)
+        conn.close()
+
+    with stub.StubServer(kv_handler(stub)) as server:
+        loop = uvloop.new_event_loop()
+        try:
+            loop.run_until_complete(scenario(server.port))
+        finally:
+            loop.close()
