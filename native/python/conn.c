@@ -143,6 +143,7 @@ typedef struct {
     tls_conn *tls;
     int tls_error;          /* the last io_* failure was a TLS error */
     int tls_want_write;     /* a read needs the socket writable first */
+    int tls_send_wants_read; /* a write needs the socket readable first */
     char tls_rmsg[256];
     char tls_wmsg[256];
     /* counters */
@@ -261,8 +262,10 @@ static long io_send(ConnObject *c, const void *buf, size_t n)
         long k = tls_write(c->tls, buf, n, c->tls_wmsg, sizeof(c->tls_wmsg));
         if (k > 0)
             return k;
-        if (k == -1 || k == -2)
+        if (k == -1 || k == -2) {
+            c->tls_send_wants_read = k == -1;
             return -1;
+        }
         c->tls_error = 2;
         return -2;
     }
@@ -1372,8 +1375,9 @@ static int maybe_compress(ConnObject *c, cql_writer *w, size_t off)
 /* Blocking mode                                                             */
 /* ======================================================================== */
 
-/* Send all of p[0..n) (GIL released inside). 0, or -1 with an exception. */
-static int sync_send(ConnObject *c, const uint8_t *p, size_t n)
+/* Send all of p[0..n) (GIL released inside) before the deadline (0: none).
+ * 0, or -1 with an exception. */
+static int sync_send(ConnObject *c, const uint8_t *p, size_t n, double deadline)
 {
     long k = 0;
     int err_no = 0;
@@ -1394,8 +1398,19 @@ static int sync_send(ConnObject *c, const uint8_t *p, size_t n)
             p += k;
             n -= (size_t)k;
         } else if (k == -1) {
-            struct pollfd pfd = {c->fd, (short)(c->tls ? POLLOUT | POLLIN : POLLOUT), 0};
-            if (poll(&pfd, 1, 1000) < 0 && errno != EINTR) {
+            int wait_ms = 1000;
+            if (deadline > 0) {
+                wait_ms = ms_until(deadline);
+                if (wait_ms == 0) {
+                    err_no = ETIMEDOUT;
+                    failed = 1;
+                    break;
+                }
+                if (wait_ms > 1000)
+                    wait_ms = 1000;
+            }
+            struct pollfd pfd = {c->fd, (short)(c->tls_send_wants_read ? POLLIN : POLLOUT), 0};
+            if (poll(&pfd, 1, wait_ms) < 0 && errno != EINTR) {
                 err_no = errno;
                 failed = 1;
                 break;
@@ -1587,7 +1602,7 @@ static PyObject *sync_run(ConnObject *c, op_t *o)
         cql_streams_release(&c->streams, r.stream, r.gen);
         return NULL;
     }
-    rc = sync_send(c, w.data, w.len);
+    rc = sync_send(c, w.data, w.len, r.has_deadline ? r.deadline : 0);
     cql_wr_free(&w);
     if (rc < 0) {
         /* A partial frame may be on the wire: the connection is unusable. */

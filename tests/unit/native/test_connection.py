@@ -408,3 +408,32 @@ def test_asyncio_mode_on_uvloop(stub):
             loop.run_until_complete(scenario(server.port))
         finally:
             loop.close()
+
+
+def test_a_server_that_stops_reading_makes_sends_time_out(stub):
+    release = threading.Event()
+
+    def handle(conn, f):
+        release.wait(10)  # stops reading the socket
+        conn.reply(f, stub.RESULT, stub.void_body())
+
+    with stub.StubServer(handle) as server:
+        conn = connect(server.port)
+        first: list[BaseException] = []
+
+        def blocked() -> None:
+            try:
+                conn.query("Q", timeout=10)
+            except BaseException as error:
+                first.append(error)
+
+        t = threading.Thread(target=blocked)
+        t.start()
+        time.sleep(0.2)  # the server is now stuck in its handler, not reading
+        t0 = time.monotonic()
+        with pytest.raises(_native.ConnectionClosed) as info:
+            conn.query("X" * (32 << 20), timeout=0.5)  # more than the socket buffers hold
+        assert "timed out" in str(info.value) and time.monotonic() - t0 < 5
+        release.set()
+        t.join(5)
+        assert len(first) == 1 and isinstance(first[0], _native.ConnectionClosed)
