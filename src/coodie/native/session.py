@@ -8,7 +8,10 @@ mode:
 * one *asyncio* connection per event loop that uses the session (the C
   connection watches its socket with ``loop.add_reader``).
 
-Both are created on first use. Requests go to the nodes round-robin. Errors
+Both are created on first use. Requests go to the nodes round-robin (no
+token awareness yet). After DDL on a cluster of several nodes the session
+waits (up to ``schema_agreement_timeout``) until the reachable nodes report
+one schema version. Errors
 are the C connection's own (``cql.ServerError``, ``cql.ConnectionClosed``,
 ``cql.OperationTimedOut``, ``coodie._native.ProtocolError``) and ``OSError``
 for connecting; :mod:`coodie.drivers.native` maps them to coodie's exceptions.
@@ -177,6 +180,7 @@ class Session:
         keyspace: str | None = None,
         prepared_cache_size: int = 512,
         discover_peers: bool = True,
+        schema_agreement_timeout: float = 10.0,
     ) -> None:
         if not contact_points:
             raise ValueError("at least one contact point is needed")
@@ -184,6 +188,7 @@ class Session:
         self.nodes: list[Node] = list(contact_points)
         self.keyspace = keyspace
         self.discover_peers = discover_peers
+        self.schema_agreement_timeout = schema_agreement_timeout
         self._rr = 0
         self._lock = threading.Lock()
         self._sync: dict[tuple[str, int], Conn] = {}
@@ -316,6 +321,50 @@ class Session:
             conn.keyspace = info
             self.keyspace = info
 
+    # schema agreement ---------------------------------------------------------
+    _LOCAL_VERSION = "SELECT schema_version FROM system.local WHERE key = 'local'"
+    _PEER_VERSIONS = "SELECT peer, rpc_address, schema_version FROM system.peers"
+
+    def _versions(self, local: list[dict[str, Any]], peers: list[dict[str, Any]]) -> set[Any]:
+        """Schema versions of this node and of the peers this session can reach."""
+        reachable = {n.host for n in self.nodes if n.down_until <= time.monotonic()}
+        versions = {row.get("schema_version") for row in local}
+        for row in peers:
+            addresses = {str(row.get("rpc_address")), str(row.get("peer"))}
+            if addresses & reachable and row.get("schema_version") is not None:
+                versions.add(row["schema_version"])
+        versions.discard(None)
+        return versions
+
+    def await_schema_agreement(self, conn: Conn) -> bool:
+        """After DDL on a cluster: wait until the reachable nodes report one schema version."""
+        if len(self.nodes) < 2:
+            return True
+        deadline = time.monotonic() + self.schema_agreement_timeout
+        timeout = self.options.request_timeout
+        while True:
+            local, _, _ = conn.native.query(self._LOCAL_VERSION, timeout=timeout)
+            peers, _, _ = conn.native.query(self._PEER_VERSIONS, timeout=timeout)
+            if len(self._versions(local, peers)) <= 1:
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.2)
+
+    async def await_schema_agreement_async(self, conn: Conn) -> bool:
+        if len(self.nodes) < 2:
+            return True
+        deadline = time.monotonic() + self.schema_agreement_timeout
+        timeout = self.options.request_timeout
+        while True:
+            local, _, _ = await conn.native.query_async(self._LOCAL_VERSION, timeout=timeout)
+            peers, _, _ = await conn.native.query_async(self._PEER_VERSIONS, timeout=timeout)
+            if len(self._versions(local, peers)) <= 1:
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            await asyncio.sleep(0.2)
+
     # prepared statements ---------------------------------------------------
     def cached(self, cql: str) -> Any:
         key = (cql, self.keyspace)
@@ -366,6 +415,8 @@ class Session:
             )
             if info is not None:
                 self._track(conn, info)
+                if isinstance(info, tuple):
+                    self.await_schema_agreement(conn)
             return rows, state
         p = self.cached(cql) or self.prepare(cql, conn)
         args = (params, consistency, page_size, paging_state, serial_consistency, timestamp, timeout)
@@ -604,6 +655,8 @@ class Session:
             )
             if info is not None:
                 self._track(conn, info)
+                if isinstance(info, tuple):
+                    await self.await_schema_agreement_async(conn)
             return rows, state
         p = self.cached(cql) or await self.prepare_async(cql, conn)
         args = (params, consistency, page_size, paging_state, serial_consistency, timestamp, timeout)

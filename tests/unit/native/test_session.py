@@ -30,6 +30,7 @@ class Cluster:
         self.seen: list[tuple[int, str]] = []  # (port, what)
         self.prepares = 0
         self.lock = threading.Lock()
+        self.disagree = 0  # schema version queries that still see two versions
 
     def handler(self, port_of):
         stub = self.stub
@@ -47,6 +48,15 @@ class Cluster:
                         for h, p in self.peers
                     ]
                     conn.reply(f, stub.RESULT, stub.rows_body(cols, rows))
+                elif "FROM system.local" in text:
+                    conn.reply(f, stub.RESULT, stub.rows_body([("schema_version", "uuid")], [[b"A" * 16]]))
+                elif "FROM system.peers" in text:
+                    with self.lock:
+                        version = b"B" * 16 if self.disagree > 0 else b"A" * 16
+                        self.disagree -= 1
+                    cols = [("peer", "inet"), ("rpc_address", "inet"), ("schema_version", "uuid")]
+                    addr = ipaddress.ip_address("127.0.0.1").packed
+                    conn.reply(f, stub.RESULT, stub.rows_body(cols, [[addr, addr, version]]))
                 elif text.startswith("USE"):
                     conn.reply(f, stub.RESULT, stub.set_keyspace_body(text.split('"')[1]))
                 elif text.startswith("CREATE"):
@@ -272,3 +282,31 @@ def test_session_options_reach_the_connections(stub):
             session.sync_conn()
     finally:
         server.stop()
+
+
+def test_ddl_waits_for_schema_agreement_on_a_cluster(stub):
+    cluster = Cluster(stub)
+    one = start(stub, cluster)
+    two = start(stub, cluster)
+    try:
+        cluster.peers = [("127.0.0.1", two.port)]
+        session = Session(parse_contact_points(["127.0.0.1"], one.port))
+        session.connect()
+        cluster.disagree = 2
+        session.execute("CREATE TABLE t (k int PRIMARY KEY)", prepare=False)
+        local_queries = [w for _, w in cluster.seen if "system.local" in w]
+        assert len(local_queries) == 3, "asked until both nodes reported one version"
+
+        async def go() -> None:
+            cluster.disagree = 1
+            await session.execute_async("CREATE TABLE t (k int PRIMARY KEY)", prepare=False)
+
+        asyncio.run(go())
+        assert len([w for _, w in cluster.seen if "system.local" in w]) == 5
+        session.schema_agreement_timeout = 0.3
+        cluster.disagree = 1000
+        session.execute("CREATE TABLE t (k int PRIMARY KEY)", prepare=False)  # gives up, no error
+        session.close()
+    finally:
+        one.stop()
+        two.stop()
