@@ -115,8 +115,22 @@ def _hashable(v: Any) -> Any:
     return v
 
 
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+
+
+def _timestamp_ms(v: Any) -> Any:
+    """Milliseconds since the epoch, rounded down (before 1970 too; cassandra-driver
+    rounds toward zero there, one millisecond off). Naive datetimes are UTC."""
+    if not isinstance(v, dt.datetime):
+        return v
+    delta = (v if v.tzinfo is not None else v.replace(tzinfo=dt.timezone.utc)) - _EPOCH
+    return delta.days * 86_400_000 + delta.seconds * 1000 + delta.microseconds // 1000
+
+
 def _encoder(typ: Any) -> Converter | None:
     name = getattr(typ, "typename", "")
+    if name == "timestamp":
+        return _timestamp_ms
     if name == "inet":
         return str
     if name == "duration":
