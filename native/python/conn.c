@@ -78,6 +78,11 @@ struct req {
     PyObject *ctx;     /* K_EXECUTE: the Prepared; K_PREPARE: the query text */
     PyObject *result;  /* blocking mode */
     req *prev, *next;  /* asyncio deadline list / free list */
+    /* asyncio backlog: requests waiting for a free stream id */
+    uint8_t backlogged;
+    uint8_t *frame;    /* the encoded frame (stream id patched when sent) */
+    size_t frame_len;
+    req *bprev, *bnext;
 };
 
 typedef struct {
@@ -135,6 +140,9 @@ typedef struct {
     size_t wpos;
     bound_values bv;
     req dl;                 /* deadline list sentinel */
+    req bl;                 /* backlog sentinel (all stream ids taken) */
+    size_t bl_len;
+    cql_writer scratch;     /* frames of backlogged requests */
     req *free_reqs;
     size_t nfree_reqs;
     /* server events */
@@ -866,6 +874,29 @@ static void dl_append(ConnObject *c, req *r)
     c->dl.prev = r;
 }
 
+static void bl_append(ConnObject *c, req *r)
+{
+    r->bprev = c->bl.bprev;
+    r->bnext = &c->bl;
+    c->bl.bprev->bnext = r;
+    c->bl.bprev = r;
+    r->backlogged = 1;
+    c->bl_len++;
+}
+
+static void bl_unlink(ConnObject *c, req *r)
+{
+    if (!r->backlogged)
+        return;
+    r->bprev->bnext = r->bnext;
+    r->bnext->bprev = r->bprev;
+    r->bnext = r->bprev = NULL;
+    r->backlogged = 0;
+    c->bl_len--;
+    PyMem_Free(r->frame);
+    r->frame = NULL;
+}
+
 static req *req_alloc(ConnObject *c)
 {
     req *r = c->free_reqs;
@@ -902,6 +933,7 @@ static void complete_req(ConnObject *c, req *r, PyObject *v, int is_error)
 {
     if (c->mode == MODE_ASYNC) {
         dl_unlink(r);
+        bl_unlink(c, r);
         PyObject *fut = r->fut;
         PyObject *args[2] = {fut, v};
         PyObject *res = PyObject_VectorcallMethod(
@@ -959,6 +991,12 @@ static void conn_fail(ConnObject *c, PyObject *cause)
         if (!e)
             e = fetch_exc();
         complete_req(c, (req *)data, e, 1);
+    }
+    while (c->bl.bnext != &c->bl) {
+        PyObject *e = closed_error(c);
+        if (!e)
+            e = fetch_exc();
+        complete_req(c, c->bl.bnext, e, 1);
     }
     if (c->mode == MODE_ASYNC) {
         close_fd_now(c);
@@ -1580,9 +1618,29 @@ static PyObject *sync_run(ConnObject *c, op_t *o)
         r.ctx = o->prepared; /* borrowed: the caller holds it for the call */
     else if (o->kind == K_PREPARE)
         r.ctx = o->cql;
-    if (cql_streams_acquire(&c->streams, &r, &r.stream, &r.gen) != CQL_OK) {
-        PyErr_SetString(c->st->error, "no free stream id on this connection");
-        return NULL;
+    /* Every stream id taken (by other threads): wait for a reply to free one. */
+    while (cql_streams_acquire(&c->streams, &r, &r.stream, &r.gen) != CQL_OK) {
+        if (c->closed) {
+            PyObject *e = closed_error(c);
+            if (e)
+                raise_exc(e);
+            return NULL;
+        }
+        if (r.has_deadline && now_mono() >= r.deadline) {
+            PyErr_SetString(c->st->timed_out, "no free stream id within the request timeout");
+            return NULL;
+        }
+        double until = now_mono() + 0.05;
+        if (r.has_deadline && r.deadline < until)
+            until = r.deadline;
+        struct timespec ts;
+        ts.tv_sec = (time_t)until;
+        ts.tv_nsec = (long)((until - (double)ts.tv_sec) * 1e9);
+        Py_BEGIN_ALLOW_THREADS
+        pthread_mutex_lock(&c->mu);
+        pthread_cond_timedwait(&c->cv, &c->mu, &ts);
+        pthread_mutex_unlock(&c->mu);
+        Py_END_ALLOW_THREADS
     }
     cql_writer w;
     cql_wr_init(&w);
@@ -1720,6 +1778,77 @@ static int ensure_tick(ConnObject *c)
     return c->tick_handle ? 0 : -1;
 }
 
+/* Every stream id is taken: encode the frame now (with stream 0), keep it
+ * with its request, and send it when a reply frees an id (drain_backlog). */
+static PyObject *async_backlog(ConnObject *c, req *r, op_t *o)
+{
+    cql_wr_reset(&c->scratch);
+    if (encode_op(c, o, &c->scratch, 0, &c->bv) < 0 || maybe_compress(c, &c->scratch, 0) < 0) {
+        req_release(c, r);
+        return NULL;
+    }
+    r->frame = PyMem_Malloc(c->scratch.len);
+    if (!r->frame) {
+        req_release(c, r);
+        return PyErr_NoMemory();
+    }
+    memcpy(r->frame, c->scratch.data, c->scratch.len);
+    r->frame_len = c->scratch.len;
+    if (c->scratch.cap > BUF_KEEP)
+        cql_wr_free(&c->scratch);
+    PyObject *fut = PyObject_CallNoArgs(c->create_future);
+    if (!fut) {
+        PyMem_Free(r->frame);
+        r->frame = NULL;
+        req_release(c, r);
+        return NULL;
+    }
+    r->fut = Py_NewRef(fut);
+    if (o->kind == K_EXECUTE)
+        r->ctx = Py_NewRef(o->prepared);
+    else if (o->kind == K_PREPARE)
+        r->ctx = Py_NewRef(o->cql);
+    bl_append(c, r);
+    if (o->timeout > 0) {
+        r->has_deadline = 1;
+        r->deadline = now_mono() + o->timeout;
+        dl_append(c, r);
+        if (ensure_tick(c) < 0)
+            PyErr_WriteUnraisable((PyObject *)c);
+    }
+    return fut;
+}
+
+/* Move backlogged requests onto the wire while stream ids are free. */
+static void drain_backlog(ConnObject *c)
+{
+    int added = 0;
+    while (c->bl.bnext != &c->bl && c->streams.nfree > 0 && !c->closed) {
+        req *r = c->bl.bnext;
+        uint8_t *frame = r->frame;
+        size_t len = r->frame_len;
+        r->frame = NULL;
+        bl_unlink(c, r);
+        if (cql_streams_acquire(&c->streams, r, &r->stream, &r->gen) != CQL_OK) {
+            PyMem_Free(frame); /* cannot happen: nfree > 0 */
+            continue;
+        }
+        cql_store_be16(frame + 2, (uint16_t)r->stream);
+        cql_wr_raw(&c->wbuf, frame, len);
+        PyMem_Free(frame);
+        if (c->wbuf.err != CQL_OK) {
+            cql_wr_reset(&c->wbuf);
+            PyErr_NoMemory();
+            conn_fail_raised(c);
+            return;
+        }
+        c->sent_frames++;
+        added = 1;
+    }
+    if (added && !c->writer_added && !c->flush_scheduled && async_flush(c) < 0)
+        conn_fail_raised(c);
+}
+
 static PyObject *async_run(ConnObject *c, op_t *o)
 {
     if (c->mode != MODE_ASYNC) {
@@ -1737,6 +1866,8 @@ static PyObject *async_run(ConnObject *c, op_t *o)
         return NULL;
     r->kind = o->kind;
     int was_idle = c->streams.in_use == 0 && c->wbuf.len == c->wpos;
+    if (c->streams.nfree == 0)
+        return async_backlog(c, r, o);
     if (cql_streams_acquire(&c->streams, r, &r->stream, &r->gen) != CQL_OK) {
         req_release(c, r);
         PyErr_SetString(c->st->error, "no free stream id on this connection");
@@ -1840,6 +1971,8 @@ static PyObject *conn_on_readable(PyObject *op, PyObject *unused)
         conn_fail_raised(c);
         break;
     }
+    if (c->bl_len && !c->closed)
+        drain_backlog(c);
     /* A TLS write may have waited for this read (renegotiation, key update). */
     if (c->tls && !c->closed && c->wpos < c->wbuf.len && !c->writer_added && !c->flush_scheduled &&
         async_flush(c) < 0)
@@ -1858,7 +1991,12 @@ static PyObject *conn_on_tick(PyObject *op, PyObject *unused)
     req *r = c->dl.next;
     while (r != &c->dl) {
         req *next = r->next;
-        if (r->deadline <= now) {
+        if (r->deadline <= now && r->backlogged) {
+            PyObject *e = make_exc(c->st->timed_out, "no reply within the request timeout");
+            if (!e)
+                e = fetch_exc();
+            complete_req(c, r, e, 1); /* never sent: nothing to orphan */
+        } else if (r->deadline <= now) {
             void *data;
             if (cql_streams_orphan(&c->streams, r->stream, r->gen, &data) == CQL_OK) {
                 PyObject *e = make_exc(c->st->timed_out, "no reply within the request timeout");
@@ -2230,6 +2368,8 @@ static PyObject *conn_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     c->module = Py_NewRef(module);
     c->fd = fd;
     c->dl.next = c->dl.prev = &c->dl;
+    c->bl.bnext = c->bl.bprev = &c->bl;
+    cql_wr_init(&c->scratch);
     c->max_body = (uint32_t)max_frame;
     c->compress_min = compress_min;
     c->tick_interval = tick;
@@ -2278,6 +2418,10 @@ static int conn_traverse(PyObject *op, visitproc visit, void *arg)
                 Py_VISIT(r->ctx);
             }
         }
+        for (req *r = c->bl.bnext; r && r != &c->bl; r = r->bnext) {
+            Py_VISIT(r->fut);
+            Py_VISIT(r->ctx);
+        }
     }
     return 0;
 }
@@ -2316,6 +2460,14 @@ static void conn_dealloc(PyObject *op)
         }
         cql_streams_free(&c->streams);
     }
+    while (c->bl.bnext && c->bl.bnext != &c->bl) {
+        req *r = c->bl.bnext;
+        bl_unlink(c, r);
+        Py_CLEAR(r->fut);
+        Py_CLEAR(r->ctx);
+        PyMem_Free(r);
+    }
+    cql_wr_free(&c->scratch);
     close_fd_now(c);
     tls_free(c->tls);
     c->tls = NULL;
@@ -2524,10 +2676,11 @@ static PyObject *conn_stats(PyObject *op, PyObject *unused)
 {
     (void)unused;
     ConnObject *c = (ConnObject *)op;
-    return Py_BuildValue("{s:K,s:K,s:K,s:K,s:I,s:I,s:n}", "frames_sent", c->sent_frames,
+    return Py_BuildValue("{s:K,s:K,s:K,s:K,s:I,s:I,s:n,s:n}", "frames_sent", c->sent_frames,
                          "frames_received", c->recv_frames, "send_calls", c->syscalls_send,
                          "recv_calls", c->syscalls_recv, "in_flight", c->streams.in_use,
-                         "orphaned", c->streams.orphaned, "read_buffer", (Py_ssize_t)c->rb.cap);
+                         "orphaned", c->streams.orphaned, "backlog", (Py_ssize_t)c->bl_len,
+                         "read_buffer", (Py_ssize_t)c->rb.cap);
 }
 
 static PyObject *conn_get_closed(PyObject *op, void *cl)

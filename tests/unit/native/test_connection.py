@@ -437,3 +437,132 @@ def test_a_server_that_stops_reading_makes_sends_time_out(stub):
         release.set()
         t.join(5)
         assert len(first) == 1 and isinstance(first[0], _native.ConnectionClosed)
+
+
+def out_of_order_handler(stub):
+    """Replies to each EXECUTE after a random 0-6 ms, so replies overtake each other."""
+    import random
+
+    def handle(conn, f):
+        if f.opcode == stub.PREPARE:
+            conn.reply(f, stub.RESULT, stub.prepared_body(PREPARED_ID, [("k", "int")], COLS, [0]))
+            return
+        _, qp = stub.parse_execute(f)
+        k = struct.unpack(">i", qp.values[0])[0]
+        row = [qp.values[0], b"v%d" % k, uuid.UUID(int=k).bytes]
+        body = stub.rows_body(COLS, [row], no_metadata=True)
+        threading.Timer(random.random() * 0.006, conn.reply, (f, stub.RESULT, body)).start()
+
+    return handle
+
+
+def test_stress_threads_with_timeouts_and_out_of_order_replies(stub):
+    import random
+
+    with stub.StubServer(out_of_order_handler(stub)) as server:
+        conn = connect(server.port)
+        p = conn.prepare("SELECT", timeout=5)
+        bad: list[object] = []
+        outcomes = {"ok": 0, "timeout": 0}
+        lock = threading.Lock()
+
+        def worker(base: int) -> None:
+            rnd = random.Random(base)
+            for i in range(150):
+                k = base + i
+                try:
+                    rows, _, _ = conn.execute(p, [k], timeout=rnd.choice((0.002, 0.004, 5.0)))
+                    if rows != [{"k": k, "v": f"v{k}", "u": uuid.UUID(int=k)}]:
+                        bad.append(rows)
+                    with lock:
+                        outcomes["ok"] += 1
+                except _native.OperationTimedOut:
+                    with lock:
+                        outcomes["timeout"] += 1
+                except BaseException as error:
+                    bad.append(error)
+
+        threads = [threading.Thread(target=worker, args=(10_000 * n,)) for n in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert bad == []
+        assert outcomes["ok"] > 0 and outcomes["timeout"] > 0, outcomes
+        time.sleep(0.05)
+        conn.options(timeout=5)  # reads the last late replies
+        assert conn.in_flight == 0 and conn.stats()["orphaned"] == 0
+        conn.close()
+
+
+async def test_stress_asyncio_with_timeouts_cancellations_and_out_of_order_replies(stub):
+    import random
+
+    with stub.StubServer(out_of_order_handler(stub)) as server:
+        conn = await connect_async(server.port, tick=0.001)
+        p = await conn.prepare_async("SELECT", timeout=5)
+        rnd = random.Random(7)
+        futures = []
+        for k in range(1500):
+            fut = conn.execute_async(p, [k], timeout=rnd.choice((0.002, 0.004, 5.0)))
+            if k % 7 == 0:
+                fut.cancel()
+            futures.append((k, fut))
+            if k % 100 == 0:
+                await asyncio.sleep(0.001)
+        results = await asyncio.gather(*(f for _, f in futures), return_exceptions=True)
+        kinds = set()
+        for (k, _fut), res in zip(futures, results):
+            if isinstance(res, BaseException):
+                assert isinstance(res, (asyncio.CancelledError, _native.OperationTimedOut)), res
+                kinds.add(type(res).__name__)
+            else:
+                assert res[0] == [{"k": k, "v": f"v{k}", "u": uuid.UUID(int=k)}]
+                kinds.add("ok")
+        assert kinds == {"ok", "CancelledError", "OperationTimedOut"}, kinds
+        await asyncio.sleep(0.05)
+        await conn.options_async(timeout=5)
+        assert conn.in_flight == 0 and conn.stats()["orphaned"] == 0
+        conn.close()
+
+
+async def test_requests_beyond_the_stream_ids_wait_in_a_backlog(stub):
+    with stub.StubServer(out_of_order_handler(stub)) as server:
+        conn = await connect_async(server.port, max_streams=8)
+        p = await conn.prepare_async("SELECT", timeout=5)
+        futs = [conn.execute_async(p, [k], timeout=10) for k in range(500)]
+        assert conn.stats()["backlog"] == 492
+        results = await asyncio.gather(*futs)
+        assert [r[0][0]["k"] for r in results] == list(range(500))
+        assert conn.stats()["backlog"] == 0 and conn.in_flight == 0
+        # backlogged requests time out by the tick like the others, and fail on close
+        slow = [conn.execute_async(p, [k], timeout=0.001) for k in range(100)]
+        done = await asyncio.gather(*slow, return_exceptions=True)
+        assert any(isinstance(d, _native.OperationTimedOut) for d in done)
+        pending = [conn.execute_async(p, [k], timeout=10) for k in range(50)]
+        conn.close()
+        for fut in pending:
+            with pytest.raises(_native.ConnectionClosed):
+                await fut
+
+
+def test_threads_beyond_the_stream_ids_wait_for_one(stub):
+    with stub.StubServer(out_of_order_handler(stub)) as server:
+        conn = connect(server.port, max_streams=2)
+        p = conn.prepare("SELECT", timeout=5)
+        errors: list[BaseException] = []
+
+        def worker(base: int) -> None:
+            try:
+                for i in range(50):
+                    assert conn.execute(p, [base + i], timeout=10)[0][0]["k"] == base + i
+            except BaseException as error:
+                errors.append(error)
+
+        threads = [threading.Thread(target=worker, args=(1000 * n,)) for n in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == []
+        conn.close()
