@@ -8,7 +8,7 @@ terminal operations are plans that ``coodie.sync.QuerySet`` and
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields
 from typing import Any, Generic, TypeVar
 
 from typing_extensions import Self
@@ -75,6 +75,9 @@ class QueryState:
     timestamp: int | None = None
     if_not_exists: bool = False
     if_exists: bool = False
+
+
+_STATE_FIELDS = tuple(f.name for f in fields(QueryState))
 
 
 def parse_filter(schema: TableSchema, key: str, value: Any) -> Filter:
@@ -149,7 +152,11 @@ class BaseQuerySet(Generic[D]):
         self._state = state or QueryState()
 
     def _with(self, **changes: Any) -> Self:
-        return type(self)(self._doc, replace(self._state, **changes))
+        # dataclasses.replace re-runs __init__ and costs several µs per chained call
+        old, new = self._state, object.__new__(QueryState)
+        for name in _STATE_FIELDS:
+            object.__setattr__(new, name, changes[name] if name in changes else getattr(old, name))
+        return type(self)(self._doc, new)
 
     def __repr__(self) -> str:
         cql, params = self._select()
