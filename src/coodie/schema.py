@@ -197,30 +197,73 @@ def build_column(name: str, annotation: Any, table: str) -> Column:
     )
 
 
-def _read_fix(cql: CqlType, annotation: Any) -> Callable[[Any], Any] | None:
-    """Null collections read as empty ones, null counters as 0, ``time`` into int nanoseconds."""
-    if cql.is_collection:
-        empty = empty_collection(cql)
-        return lambda v: type(empty)() if v is None else v
+Fix = Callable[[Any], Any]
+
+
+def _read_fix(cql: CqlType, annotation: Any) -> Fix | None:
+    """Null collections read as empty ones, null counters as 0; a ``time`` (which drivers
+    may give as int nanoseconds, losslessly) becomes what the field holds."""
     if cql.name == "counter":
         return lambda v: 0 if v is None else v
-    if cql.name == "time":
-        # Drivers give a time of day as datetime.time or as int nanoseconds (lossless).
-        if _base_type(annotation) is int:
-            return lambda v: time_to_nanoseconds(v) if isinstance(v, dt.time) else v
+    if cql.name == "time" and _base_type(annotation) is int:
+        return lambda v: time_to_nanoseconds(v) if isinstance(v, dt.time) else v
+    times = _time_fix(cql)
+    if cql.is_collection:
+        empty = empty_collection(cql)
+        if times is None:
+            return lambda v: type(empty)() if v is None else v
+        return lambda v: type(empty)() if v is None else times(v)
+    return None if times is None else (lambda v: None if v is None else times(v))
+
+
+def _time_fix(t: CqlType) -> Fix | None:
+    """Turns int nanoseconds into ``datetime.time`` wherever ``t`` holds a time, nested too."""
+    if t.name == "time":
         return lambda v: nanoseconds_to_time(v) if isinstance(v, int) else v
+    if t.name == "udt" and t.udt is not None:
+        udt = t.udt
+        fixes = {
+            n: f
+            for n, a in model_fields_as_columns(udt)
+            if (f := _time_fix(cql_type_of(a, where=f"{udt.__name__}.{n}"))) is not None
+        }
+        if not fixes:
+            return None
+        return lambda v: (
+            {k: (fixes[k](x) if k in fixes and x is not None else x) for k, x in v.items()}
+            if isinstance(v, dict)
+            else v
+        )
+    subs = [_time_fix(p) for p in t.params]
+    if not any(subs):
+        return None
+    sub = [f or _same for f in subs]
+    if t.name in ("list", "vector"):
+        return lambda v: [sub[0](x) if x is not None else x for x in v]
+    if t.name == "set":
+        return lambda v: {sub[0](x) for x in v}
+    if t.name == "map":
+        return lambda v: {sub[0](k): (sub[1](x) if x is not None else x) for k, x in v.items()}
+    if t.name == "tuple":
+        return lambda v: tuple(f(x) if x is not None else x for f, x in zip(sub, v))
     return None
 
 
+def _same(v: Any) -> Any:
+    return v
+
+
 def _base_type(annotation: Any) -> Any:
-    if typing.get_origin(annotation) is typing.Annotated:
-        annotation = typing.get_args(annotation)[0]
-    args = [a for a in typing.get_args(annotation) if a is not type(None)]
-    return (
-        args[0]
-        if typing.get_origin(annotation) in (typing.Union, types.UnionType) and len(args) == 1
-        else annotation
-    )
+    """``int`` for ``Annotated[int, Time()]``, ``Optional[...]`` of it, and the like."""
+    while True:
+        if typing.get_origin(annotation) is typing.Annotated:
+            annotation = typing.get_args(annotation)[0]
+            continue
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        if typing.get_origin(annotation) in (typing.Union, types.UnionType) and len(args) == 1:
+            annotation = args[0]
+            continue
+        return annotation
 
 
 def nanoseconds_to_time(ns: int) -> dt.time:

@@ -268,3 +268,27 @@ def test_column_validation_names_the_column():
 
 def test_schema_is_cached_per_class():
     assert BlogPost._schema() is BlogPost._schema()
+
+
+def test_read_fix_of_optional_time_nanoseconds_field():
+    import datetime as dt
+    from typing import Annotated, Optional
+
+    from coodie.fields import Time
+    from coodie.schema import build_column
+
+    col = build_column("t", Optional[Annotated[int, Time()]], "tbl")
+    assert col.read_fix is not None
+    assert col.read_fix(dt.time(0, 0, 1, 5)) == 1_000_005_000
+    assert col.read_fix(7) == 7
+
+
+def test_read_fix_turns_nested_nanosecond_times_into_time_objects():
+    import datetime as dt
+
+    from coodie.schema import build_column
+
+    col = build_column("c", dict[str, list[tuple[int, dt.time]]], "tbl")
+    assert col.read_fix is not None
+    assert col.read_fix({"a": [(1, 5_000)]}) == {"a": [(1, dt.time(0, 0, 0, 5))]}
+    assert col.read_fix(None) == {}
