@@ -216,16 +216,18 @@ def _read_fix(cql: CqlType, annotation: Any) -> Fix | None:
     return None if times is None else (lambda v: None if v is None else times(v))
 
 
-def _time_fix(t: CqlType) -> Fix | None:
+def _time_fix(t: CqlType, _seen: tuple[type, ...] = ()) -> Fix | None:
     """Turns int nanoseconds into ``datetime.time`` wherever ``t`` holds a time, nested too."""
     if t.name == "time":
         return lambda v: nanoseconds_to_time(v) if isinstance(v, int) else v
     if t.name == "udt" and t.udt is not None:
         udt = t.udt
+        if udt in _seen:  # a cycle; schema sync reports it
+            return None
         fixes = {
             n: f
             for n, a in model_fields_as_columns(udt)
-            if (f := _time_fix(cql_type_of(a, where=f"{udt.__name__}.{n}"))) is not None
+            if (f := _time_fix(cql_type_of(a, where=f"{udt.__name__}.{n}"), (*_seen, udt))) is not None
         }
         if not fixes:
             return None
@@ -234,7 +236,7 @@ def _time_fix(t: CqlType) -> Fix | None:
             if isinstance(v, dict)
             else v
         )
-    subs = [_time_fix(p) for p in t.params]
+    subs = [_time_fix(p, _seen) for p in t.params]
     if not any(subs):
         return None
     sub = [f or _same for f in subs]

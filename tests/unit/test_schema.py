@@ -272,12 +272,12 @@ def test_schema_is_cached_per_class():
 
 def test_read_fix_of_optional_time_nanoseconds_field():
     import datetime as dt
-    from typing import Annotated, Optional
+    from typing import Annotated
 
     from coodie.fields import Time
     from coodie.schema import build_column
 
-    col = build_column("t", Optional[Annotated[int, Time()]], "tbl")
+    col = build_column("t", Annotated[int, Time()] | None, "tbl")
     assert col.read_fix is not None
     assert col.read_fix(dt.time(0, 0, 1, 5)) == 1_000_005_000
     assert col.read_fix(7) == 7
