@@ -99,6 +99,12 @@ $(CD_VENV)/.installed: pyproject.toml setup.py
 integration-cassandra-driver: $(CD_VENV)/.installed db-fetch
 	COODIE_TEST_DRIVERS=cassandra sh tools/with-node.sh $(CD_VENV)/bin/python -m pytest -q tests/integration
 
+# Password authentication and client TLS, every backend, against the secure node
+# variant (the plain node is swapped out for the run and started again after).
+.PHONY: integration-secure
+integration-secure: build db-fetch
+	sh tools/with-secure-node.sh $(PY) -m pytest -q tests/secure
+
 test: setup lint typecheck c-test c-asan-test fuzz unit asan-python
 	sh tools/with-node.sh sh -c '$(PY) -m pytest -q tests/integration && \
 	  $(MAKE) --no-print-directory integration-cassandra-driver'

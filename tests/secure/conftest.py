@@ -1,0 +1,589 @@
+"""Harness of the secure-node tests: password authentication and client TLS,
+once per driver backend and once per API flavour (``coodie.sync`` / ``coodie.aio``).
+
+These tests need the *secure* variant of the local node (PasswordAuthenticator,
+login ``cassandra``/``cassandra``, optional client TLS on 127.0.0.1:9042 with the
+project's CA). Run them with ``make integration-secure``, which wraps
+``sh tools/with-secure-node.sh <python> -m pytest -q tests/secure``: that script
+swaps the plain node for the secure one and back. Without a running secure node
+every test errors at once with that hint (other test directories in the same
+run are not affected).
+
+Driver selection works as in ``tests/integration``: ``COODIE_TEST_DRIVERS=scylla,native``
+runs those backends (a named backend that cannot be imported stops the run);
+without it every backend that imports runs, and a driver type served by the same
+class as one already selected (``cassandra`` = the ``scylla`` backend) is listed
+as an alias. The ``cassandra`` alias runs in the cassandra-driver environment with
+``COODIE_TEST_DRIVERS=cassandra``.
+
+``@pytest.mark.needs("tls", ...)`` names :class:`coodie.drivers.base.Capabilities`
+fields; on a backend whose flag is ``False`` the test is ``xfail(strict=True)``
+with the backend's own reason, so a backend that gains the feature fails the run
+until its flag is updated, and a backend that claims a feature it does not have
+fails too.
+
+Every test body runs on a worker thread with a deadline (``TEST_DEADLINE``): a
+driver that hangs fails its test instead of blocking the run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import importlib
+import inspect
+import json
+import os
+import secrets
+import subprocess
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import coodie
+import coodie.aio
+import coodie.sync
+from coodie import drivers as coodie_drivers
+from coodie.drivers.base import AbstractDriver, Capabilities
+
+ENV_DRIVERS = "COODIE_TEST_DRIVERS"
+HOST = "127.0.0.1"
+CQL_PORT = 9042
+USERNAME = "cassandra"
+PASSWORD = "cassandra"
+FLAVORS = ("sync", "aio")
+KEYSPACE_PREFIX = "coodie_sec_"
+#: a whole test (connect, queries, checks) must finish within this many seconds
+TEST_DEADLINE = 60.0
+#: fixture teardown (drop keyspaces, close drivers) must finish within this many seconds
+TEARDOWN_DEADLINE = 60.0
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+NODE_SCRIPT = REPO_ROOT / "tools" / "cassandra" / "node.py"
+TLS_DIR = REPO_ROOT / ".cache" / "cassandra" / "secure" / "tls"
+CAPABILITY_NAMES = tuple(f.name for f in fields(Capabilities) if f.name != "gaps")
+OUTCOMES = ("passed", "xfailed", "failed", "error", "xpassed", "skipped")
+HERE = Path(__file__).resolve().parent
+
+
+# ------------------------------------------------------------------ backends --
+
+
+@dataclass
+class Backend:
+    driver_type: str
+    module_name: str
+    driver_class: type[AbstractDriver] | None = None
+    problem: str | None = None  # why it does not run (import error, alias)
+
+    @property
+    def capabilities(self) -> Capabilities:
+        assert self.driver_class is not None
+        return self.driver_class.capabilities
+
+
+def _load(driver_type: str) -> Backend:
+    module_name = coodie_drivers.BACKENDS[driver_type][0]
+    backend = Backend(driver_type, module_name)
+    try:
+        module = importlib.import_module(module_name)
+    except (ImportError, NotImplementedError) as exc:
+        cause = f" (caused by {type(exc.__cause__).__name__}: {exc.__cause__})" if exc.__cause__ else ""
+        backend.problem = f"{type(exc).__name__}: {exc}{cause}"
+        return backend
+    for obj in vars(module).values():
+        if (
+            isinstance(obj, type)
+            and issubclass(obj, AbstractDriver)
+            and driver_type in getattr(obj, "driver_types", ())
+        ):
+            backend.driver_class = obj
+            break
+    else:
+        backend.problem = f"{module_name} has no driver class for {driver_type!r}"
+    return backend
+
+
+@dataclass
+class Selection:
+    selected: list[Backend] = field(default_factory=list)
+    not_run: list[Backend] = field(default_factory=list)
+
+
+def select_backends(env_value: str | None) -> Selection:
+    """The backends to run, from ``COODIE_TEST_DRIVERS`` (or every one that imports)."""
+    known = list(coodie_drivers.BACKENDS)
+    selection = Selection()
+    if env_value is not None and env_value.strip():
+        names = list(dict.fromkeys(n.strip() for n in env_value.split(",") if n.strip()))
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            raise pytest.UsageError(
+                f"{ENV_DRIVERS} names unknown driver type(s) {', '.join(unknown)}; known: {', '.join(known)}"
+            )
+        for name in names:
+            backend = _load(name)
+            if backend.problem:
+                raise pytest.UsageError(
+                    f"{ENV_DRIVERS} asks for driver type {name!r} but its backend cannot be loaded: {backend.problem}"
+                )
+            selection.selected.append(backend)
+        return selection
+    for name in known:
+        backend = _load(name)
+        if backend.problem is None:
+            twin = next((b for b in selection.selected if b.driver_class is backend.driver_class), None)
+            if twin is not None:
+                backend.problem = (
+                    f"alias of {twin.driver_type!r} (same class); run it with {ENV_DRIVERS}={name}"
+                )
+        (selection.not_run if backend.problem else selection.selected).append(backend)
+    if not selection.selected:
+        problems = "; ".join(f"{b.driver_type}: {b.problem}" for b in selection.not_run)
+        raise pytest.UsageError(f"no coodie driver backend can be loaded: {problems}")
+    return selection
+
+
+# --------------------------------------------------------------- run record --
+
+
+@dataclass
+class Record:
+    backend: str
+    flavor: str
+    outcome: str | None = None
+    detail: str | None = None
+    #: what the test saw (error chains, TLS versions), for the report
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class State:
+    selection: Selection
+    records: dict[str, Record] = field(default_factory=dict)
+
+
+_STATE = pytest.StashKey[State]()
+
+
+def _state(config: pytest.Config) -> State:
+    state = config.stash.get(_STATE, None)
+    if state is None:
+        state = State(select_backends(os.environ.get(ENV_DRIVERS)))
+        config.stash[_STATE] = state
+    return state
+
+
+def _mine(item: pytest.Item) -> bool:
+    return HERE in Path(str(item.path)).resolve().parents
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "needs(*capabilities): the secure test needs these coodie.drivers.base.Capabilities; "
+        "on a backend without them it is xfail(strict=True)",
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    state = _state(metafunc.config)
+    if "backend" in metafunc.fixturenames:
+        only = getattr(metafunc.function, "only_backends", None)
+        chosen = [b for b in state.selection.selected if only is None or b.driver_type in only]
+        metafunc.parametrize("backend", chosen, ids=[b.driver_type for b in chosen], scope="session")
+    if "flavor" in metafunc.fixturenames:
+        metafunc.parametrize("flavor", FLAVORS)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    state = config.stash.get(_STATE, None)
+    if state is None:  # no test of this directory was collected
+        return
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if not _mine(item) or "backend" not in params:
+            continue
+        backend: Backend = params["backend"]
+        state.records[item.nodeid] = Record(backend.driver_type, params.get("flavor", "-"))
+        wanted: list[str] = []
+        for mark in item.iter_markers("needs"):
+            for name in mark.args:
+                if name not in CAPABILITY_NAMES:
+                    raise pytest.UsageError(
+                        f"{item.nodeid}: @pytest.mark.needs({name!r}) is not a capability; "
+                        f"use one of {', '.join(CAPABILITY_NAMES)}"
+                    )
+                wanted.append(name)
+        caps = backend.capabilities
+        missing = [name for name in wanted if not getattr(caps, name)]
+        if missing:
+            reason = "; ".join(f"{name}: {caps.reason(name)}" for name in missing)
+            item.add_marker(pytest.mark.xfail(strict=True, reason=f"backend lacks {reason}"))
+
+
+def _crash(report: pytest.TestReport) -> str:
+    crash = getattr(report.longrepr, "reprcrash", None)
+    if crash is not None:
+        return str(crash.message).strip().splitlines()[0][:300]
+    lines = str(report.longrepr or "").strip().splitlines()
+    return (lines[-1] if lines else "")[:300]
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    states = [s for s in _RUNNING if report.nodeid in s.records]
+    if not states:
+        return
+    record = states[0].records[report.nodeid]
+    xfail = getattr(report, "wasxfail", None)
+    if report.when == "setup" and report.failed:
+        record.outcome, record.detail = "error", _crash(report)
+    elif report.when == "setup" and report.skipped:
+        record.outcome, record.detail = (
+            ("xfailed", xfail) if xfail is not None else ("skipped", _crash(report))
+        )
+    elif report.when == "call":
+        if report.passed:
+            record.outcome, record.detail = ("xpassed", xfail) if xfail is not None else ("passed", None)
+        elif report.failed:
+            record.outcome, record.detail = "failed", _crash(report)
+        else:
+            record.outcome, record.detail = (
+                ("xfailed", xfail) if xfail is not None else ("skipped", _crash(report))
+            )
+    elif report.when == "teardown" and report.failed and record.outcome in (None, "passed", "xfailed"):
+        record.outcome, record.detail = "error", "teardown: " + _crash(report)
+
+
+#: the state of the running session (``pytest_runtest_logreport`` gets no config)
+_RUNNING: list[State] = []
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    _RUNNING.clear()
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    state = session.config.stash.get(_STATE, None)
+    if state is not None and state.records:
+        _RUNNING[:] = [state]
+
+
+def _short(nodeid: str) -> str:
+    return nodeid.rsplit("/", 1)[-1]
+
+
+def _counts(state: State, driver_type: str, flavor: str) -> dict[str, int]:
+    mine = [r for r in state.records.values() if r.backend == driver_type and r.flavor == flavor]
+    return {o: sum(1 for r in mine if r.outcome == o) for o in OUTCOMES}
+
+
+def build_report(state: State) -> dict[str, Any]:
+    drivers: dict[str, Any] = {}
+    for backend in state.selection.selected:
+        caps = backend.capabilities
+        drivers[backend.driver_type] = {
+            "status": "ran",
+            "capabilities": {"tls": caps.tls, "password_auth": caps.password_auth},
+            "gaps": {name: caps.reason(name) for name in ("tls", "password_auth") if not getattr(caps, name)},
+            "flavors": {f: _counts(state, backend.driver_type, f) for f in FLAVORS},
+            "tests": {
+                _short(nodeid): {"outcome": r.outcome, "detail": r.detail, "notes": r.notes}
+                for nodeid, r in sorted(state.records.items())
+                if r.backend == backend.driver_type and r.outcome
+            },
+        }
+    for backend in state.selection.not_run:
+        drivers[backend.driver_type] = {"status": "not run", "reason": backend.problem}
+    return {
+        "generated": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "coodie_version": coodie.__version__,
+        "node": f"{HOST}:{CQL_PORT} (secure variant)",
+        "drivers": drivers,
+    }
+
+
+def render_report_md(report: dict[str, Any]) -> str:
+    lines = [
+        "# coodie secure-node matrix (password auth + client TLS)",
+        "",
+        f"Generated {report['generated']}, coodie {report['coodie_version']}, node {report['node']}.",
+        "",
+        "| driver | flavour | " + " | ".join(OUTCOMES) + " |",
+        "|---|---|" + "---|" * len(OUTCOMES),
+    ]
+    for name, d in report["drivers"].items():
+        if d["status"] == "ran":
+            for flavor, counts in d["flavors"].items():
+                lines.append(f"| {name} | {flavor} | " + " | ".join(str(counts[o]) for o in OUTCOMES) + " |")
+    for name, d in report["drivers"].items():
+        lines += ["", f"## {name}", ""]
+        if d["status"] != "ran":
+            lines.append(f"Not run: {d['reason']}")
+            continue
+        for cap, why in d["gaps"].items():
+            lines.append(f"- declared gap `{cap}`: {why}")
+        for test, t in d["tests"].items():
+            detail = f" ({t['detail']})" if t["detail"] else ""
+            lines.append(f"- `{test}`: {t['outcome']}{detail}")
+            lines += [f"  - {note}" for note in t["notes"]]
+    return "\n".join(lines) + "\n"
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    state = session.config.stash.get(_STATE, None)
+    if state is None or not any(r.outcome for r in state.records.values()):
+        return
+    report = build_report(state)
+    out = session.config.rootpath / "results"
+    out.mkdir(exist_ok=True)
+    (out / "secure.json").write_text(json.dumps(report, indent=2, default=str) + "\n")
+    (out / "secure.md").write_text(render_report_md(report))
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    state = config.stash.get(_STATE, None)
+    if state is None or not any(r.outcome for r in state.records.values()):
+        return
+    tr = terminalreporter
+    tr.section("coodie secure-node matrix (password auth + TLS)")
+    tr.write_line(f"{'driver':<12} {'flavour':<8}" + "".join(f"{o:>9}" for o in OUTCOMES))
+    for backend in state.selection.selected:
+        for flavor in FLAVORS:
+            counts = _counts(state, backend.driver_type, flavor)
+            tr.write_line(
+                f"{backend.driver_type:<12} {flavor:<8}" + "".join(f"{counts[o]:>9}" for o in OUTCOMES)
+            )
+    for nodeid, r in sorted(state.records.items()):
+        if r.outcome in ("xfailed", "failed", "error", "xpassed"):
+            tr.write_line(f"  {r.outcome:<7} {_short(nodeid)}: {r.detail or ''}")
+        if config.option.verbose > 0:
+            for note in r.notes:
+                tr.write_line(f"  {_short(nodeid)}: {note}")
+    for backend in state.selection.not_run:
+        tr.write_line(f"not run: {backend.driver_type}: {backend.problem}")
+    tr.write_line(f"written: {config.rootpath / 'results' / 'secure.md'} and secure.json")
+
+
+# -------------------------------------------------------------- deadlines --
+
+
+def run_with_deadline(fn: Callable[[], Any], seconds: float, what: str) -> Any:
+    """``fn()`` on a worker thread: its result or its exception, or a failure when it hangs."""
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["result"] = fn()
+        except BaseException as exc:  # handed to the caller's thread as is
+            box["error"] = exc
+
+    worker = threading.Thread(target=target, name="coodie-secure-test", daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if worker.is_alive():
+        frame = sys._current_frames().get(worker.ident or -1)
+        stack = "".join(traceback.format_stack(frame)) if frame is not None else "(no stack)"
+        pytest.fail(
+            f"{what} still runs after {seconds:.0f} s (a hang?); where it is:\n{stack}", pytrace=False
+        )
+    if "error" in box:
+        raise box["error"]
+    return box.get("result")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
+    if inspect.iscoroutinefunction(pyfuncitem.obj):
+        return None
+    kwargs = {name: pyfuncitem.funcargs[name] for name in pyfuncitem._fixtureinfo.argnames}
+    run_with_deadline(lambda: pyfuncitem.obj(**kwargs), TEST_DEADLINE, pyfuncitem.name)
+    return True
+
+
+# -------------------------------------------------------------- the node --
+
+
+@dataclass(frozen=True)
+class SecureNode:
+    host: str
+    port: int
+    ca: Path
+    wrong_ca: Path
+
+
+@pytest.fixture(scope="session")
+def secure_node() -> SecureNode:
+    """The running secure node and its TLS files; every test errors with a hint when it is not up."""
+    hint = (
+        "run this suite against the secure node: make integration-secure "
+        "(or sh tools/with-secure-node.sh .venv/bin/python -m pytest -q tests/secure)"
+    )
+    try:
+        out = subprocess.run(
+            [sys.executable, str(NODE_SCRIPT), "status", "--secure", "--json"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        status = json.loads(out.stdout or "{}")
+    except (OSError, subprocess.SubprocessError, ValueError) as exc:
+        pytest.fail(f"cannot ask {NODE_SCRIPT.name} for the node's status: {exc}; {hint}", pytrace=False)
+    if status.get("state") != "running" or status.get("cql") != "ok":
+        seen = f"state {status.get('state')}, CQL {status.get('cql')}" if status else out.stderr.strip()
+        pytest.fail(f"the secure Cassandra node is not running ({seen}); {hint}", pytrace=False)
+    if status.get("tls") != "ok":
+        pytest.fail(f"the secure node does not answer TLS: {status.get('tls')}; {hint}", pytrace=False)
+    node = SecureNode(HOST, CQL_PORT, TLS_DIR / "ca.pem", TLS_DIR / "wrong-ca.pem")
+    for path in (node.ca, node.wrong_ca):
+        if not path.is_file():
+            pytest.fail(f"missing TLS file {path.relative_to(REPO_ROOT)}; {hint}", pytrace=False)
+    return node
+
+
+# -------------------------------------------------------------------- api --
+
+
+def own_cql_ports(port: int = CQL_PORT) -> set[int]:
+    """Local ports of this process's established TCP connections to ``port`` (Linux ``/proc``)."""
+    inodes: set[str] = set()
+    for fd in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(OSError):
+            target = os.readlink(f"/proc/self/fd/{fd}")
+            if target.startswith("socket:["):
+                inodes.add(target[len("socket:[") : -1])
+    ports: set[int] = set()
+    for table in ("/proc/self/net/tcp", "/proc/self/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            cols = line.split()
+            local, remote, state, inode = cols[1], cols[2], cols[3], cols[9]
+            if state == "01" and inode in inodes and int(remote.rsplit(":", 1)[1], 16) == port:
+                ports.add(int(local.rsplit(":", 1)[1], 16))
+    return ports
+
+
+class Api:
+    """One backend in one API flavour: connect, run calls, and clean up after the test.
+
+    ``run(x)`` returns ``x`` for the sync flavour and runs the awaitable ``x`` on the
+    test's own event loop for the aio flavour.
+    """
+
+    def __init__(self, backend: Backend, flavor: str, node: SecureNode, record: Record | None = None) -> None:
+        self.backend = backend
+        self.record = record
+        self.driver_type = backend.driver_type
+        self.flavor = flavor
+        self.is_async = flavor == "aio"
+        self.node = node
+        self.module: Any = coodie.aio if self.is_async else coodie.sync
+        self.Document: Any = self.module.Document
+        self.loop = asyncio.new_event_loop() if self.is_async else None
+        self._token = secrets.token_hex(3)
+        self._drivers: list[tuple[str, AbstractDriver]] = []
+        self._keyspaces: list[tuple[str, str]] = []
+
+    def __repr__(self) -> str:
+        return f"<Api {self.driver_type}/{self.flavor}>"
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return self.backend.capabilities
+
+    def note(self, text: str) -> None:
+        """Keep an observation for the report (terminal summary with -v, results/secure.md)."""
+        if self.record is not None:
+            self.record.notes.append(text)
+
+    def run(self, value: Any) -> Any:
+        if not self.is_async:
+            if inspect.isawaitable(value):
+                raise TypeError("sync flavour: the API returned an awaitable")
+            return value
+        if not inspect.isawaitable(value):
+            raise TypeError(f"aio flavour: expected an awaitable, got {type(value).__name__}")
+        assert self.loop is not None
+        return self.loop.run_until_complete(value)
+
+    def connect(self, **options: Any) -> tuple[str, AbstractDriver]:
+        """``init_coodie`` / ``init_coodie_async`` with these options; (registered name, driver)."""
+        name = f"secure_{self._token}_{len(self._drivers)}"
+        driver = self.run(
+            self.module.init_coodie(
+                hosts=[self.node.host], driver_type=self.driver_type, name=name, **options
+            )
+        )
+        self._drivers.append((name, driver))
+        return name, driver
+
+    def connect_error(self, **options: Any) -> tuple[BaseException, float]:
+        """The exception that connecting with these options raises, and how long it took."""
+        started = time.monotonic()
+        try:
+            name, _ = self.connect(**options)
+        except Exception as exc:
+            return exc, time.monotonic() - started
+        pytest.fail(
+            f"driver_type={self.driver_type!r} connected with {sorted(options)} (registered as {name!r}) "
+            "although it should have failed"
+        )
+
+    def create_keyspace(self, connection: str) -> str:
+        keyspace = f"{KEYSPACE_PREFIX}{self.driver_type.replace('-', '_')}_{self.flavor}_{self._token}"
+        keyspace += f"_{len(self._keyspaces)}"
+        self.run(self.module.create_keyspace(keyspace, replication_factor=1, connection=connection))
+        self._keyspaces.append((connection, keyspace))
+        return keyspace
+
+    def execute_raw(self, cql: str, connection: str) -> list[dict[str, Any]]:
+        return self.run(self.module.execute_raw(cql, connection=connection))
+
+    def cleanup(self) -> list[str]:
+        problems: list[str] = []
+        for connection, keyspace in self._keyspaces:
+            try:
+                self.run(self.module.drop_keyspace(keyspace, connection=connection))
+            except Exception as exc:
+                problems.append(f"drop keyspace {keyspace}: {type(exc).__name__}: {exc}")
+        for name, driver in self._drivers:
+            try:
+                if self.is_async:
+                    self.run(driver.close_async())
+                else:
+                    driver.close()
+            except Exception as exc:
+                problems.append(f"close {name}: {type(exc).__name__}: {exc}")
+            coodie_drivers._registry.pop(name, None)
+        if self.loop is not None:
+            with contextlib.suppress(Exception):
+                self.loop.run_until_complete(self.loop.shutdown_asyncgens())
+                self.loop.run_until_complete(self.loop.shutdown_default_executor())
+            self.loop.close()
+        return problems
+
+
+@pytest.fixture
+def api(
+    backend: Backend, flavor: str, secure_node: SecureNode, request: pytest.FixtureRequest
+) -> Iterator[Api]:
+    record = _state(request.config).records.get(request.node.nodeid)
+    api = Api(backend, flavor, secure_node, record)
+    try:
+        yield api
+    finally:
+        problems = run_with_deadline(api.cleanup, TEARDOWN_DEADLINE, f"cleanup of {api!r}")
+        if problems:
+            pytest.fail(f"cleanup of {api!r}: " + "; ".join(problems), pytrace=False)
