@@ -105,9 +105,11 @@ integration-cassandra-driver: $(CD_VENV)/.installed db-fetch
 integration-secure: build db-fetch
 	sh tools/with-secure-node.sh $(PY) -m pytest -q tests/secure
 
+# The plain node serves the matrix; then the auth + TLS variant serves tests/secure.
 test: setup lint typecheck c-test c-asan-test fuzz unit asan-python
 	sh tools/with-node.sh sh -c '$(PY) -m pytest -q tests/integration && \
 	  $(MAKE) --no-print-directory integration-cassandra-driver'
+	$(MAKE) --no-print-directory integration-secure
 
 # ---------------------------------------------------------------- the main job --
 compare: setup
