@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
-from coodie.exceptions import SchemaError
+from coodie.exceptions import InvalidQueryError, SchemaError
 from coodie.schema import model_fields_as_columns
 from coodie.types import cql_type_of, udt_type_name
+
+if TYPE_CHECKING:
+    from coodie.plan import Plan
 
 
 class UserType(BaseModel):
@@ -32,6 +35,32 @@ class UserType(BaseModel):
     @classmethod
     def type_name(cls) -> str:
         return udt_type_name(cls)
+
+    @classmethod
+    def sync_type(cls, keyspace: str | None = None, connection: str | None = None) -> list[str]:
+        """CREATE TYPE for this UDT and its dependencies (dependencies first); returns the CQL run."""
+        from coodie.plan import run_sync
+
+        return run_sync(cls._plan_sync_type(keyspace, connection))
+
+    @classmethod
+    async def sync_type_async(cls, keyspace: str | None = None, connection: str | None = None) -> list[str]:
+        from coodie.plan import run_async
+
+        return await run_async(cls._plan_sync_type(keyspace, connection))
+
+    @classmethod
+    def _plan_sync_type(cls, keyspace: str | None, connection: str | None) -> Plan[list[str]]:
+        from coodie.drivers import get_driver
+        from coodie.schema_sync import plan_sync_type
+
+        driver = get_driver(connection or getattr(cls.Settings, "connection", None))
+        ks = keyspace or getattr(cls.Settings, "keyspace", None) or driver.default_keyspace
+        if not ks:
+            raise InvalidQueryError(
+                f"No keyspace configured for {cls.__name__}: pass keyspace= or set Settings.keyspace"
+            )
+        return plan_sync_type(driver, ks, cls)
 
     @classmethod
     def udt_fields(cls) -> list[tuple[str, str]]:

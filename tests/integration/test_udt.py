@@ -223,3 +223,17 @@ def test_update_a_udt_field(api):
     got = api.run(Shop.get(id=1))
     assert got.address == new
     assert got.branches == [branch]
+
+
+def test_usertype_sync_type_classmethods(api):
+    """The upstream spelling: ``UDT.sync_type()`` / ``await UDT.sync_type_async()``."""
+    Geo, Address = udts(api)
+    if not api.is_async:
+        statements = Address.sync_type(keyspace=api.keyspace)
+        again = Address.sync_type(keyspace=api.keyspace)
+    else:
+        statements = api.run(Address.sync_type_async(keyspace=api.keyspace))
+        again = api.run(Address.sync_type_async(keyspace=api.keyspace))
+    assert [s.split()[1] for s in statements] == ["TYPE", "TYPE"]
+    assert Geo.type_name() in statements[0] and Address.type_name() in statements[1]
+    assert again == []

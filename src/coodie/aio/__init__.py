@@ -11,7 +11,7 @@ from coodie.batch import AsyncBatchQuery
 from coodie.drivers import get_driver
 from coodie.drivers import init_coodie_async as init_coodie
 from coodie.plan import run_async
-from coodie.schema_sync import plan_create_keyspace, plan_drop_keyspace, plan_execute_raw, plan_sync_type
+from coodie.schema_sync import plan_create_keyspace, plan_drop_keyspace, plan_execute_raw
 from coodie.usertype import UserType
 
 
@@ -42,13 +42,7 @@ async def drop_keyspace(keyspace: str, connection: str | None = None) -> None:
 async def sync_type(
     udt: type[UserType], keyspace: str | None = None, connection: str | None = None
 ) -> list[str]:
-    driver = get_driver(connection)
-    ks = keyspace or getattr(udt.Settings, "keyspace", None) or driver.default_keyspace
-    if not ks:
-        from coodie.exceptions import InvalidQueryError
-
-        raise InvalidQueryError(f"No keyspace configured for {udt.__name__}")
-    return await run_async(plan_sync_type(driver, ks, udt))
+    return await udt.sync_type_async(keyspace, connection)
 
 
 __all__ = [

@@ -9,7 +9,7 @@ from coodie.batch import BatchQuery
 from coodie.drivers import get_driver
 from coodie.drivers import init_coodie as init_coodie
 from coodie.plan import run_sync
-from coodie.schema_sync import plan_create_keyspace, plan_drop_keyspace, plan_execute_raw, plan_sync_type
+from coodie.schema_sync import plan_create_keyspace, plan_drop_keyspace, plan_execute_raw
 from coodie.sync.document import CounterDocument, Document
 from coodie.sync.query import QuerySet
 from coodie.usertype import UserType
@@ -41,14 +41,8 @@ def drop_keyspace(keyspace: str, connection: str | None = None) -> None:
 
 
 def sync_type(udt: type[UserType], keyspace: str | None = None, connection: str | None = None) -> list[str]:
-    """CREATE TYPE for a UDT and its dependencies."""
-    driver = get_driver(connection)
-    ks = keyspace or getattr(udt.Settings, "keyspace", None) or driver.default_keyspace
-    if not ks:
-        from coodie.exceptions import InvalidQueryError
-
-        raise InvalidQueryError(f"No keyspace configured for {udt.__name__}")
-    return run_sync(plan_sync_type(driver, ks, udt))
+    """CREATE TYPE for a UDT and its dependencies (same as ``udt.sync_type()``)."""
+    return udt.sync_type(keyspace, connection)
 
 
 __all__ = [
