@@ -7,6 +7,7 @@ terminal operations are plans that ``coodie.sync.QuerySet`` and
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any, Generic, TypeVar
@@ -270,27 +271,33 @@ class BaseQuerySet(Generic[D]):
         return ()
 
     def _select(
-        self, *, columns: tuple[str, ...] | None = None, count: bool = False
+        self,
+        *,
+        columns: tuple[str, ...] | None = None,
+        count: bool = False,
+        expressions: tuple[str, ...] = (),
+        json: bool = False,
     ) -> tuple[str, list[Any]]:
+        """The SELECT of this query; ``count``/``expressions`` make it a one-row aggregate."""
         s = self._state
         _, keyspace, schema = self._doc._target()
         check_filtering(schema, s.filters, s.allow_filtering)
-        cols = (
-            ("COUNT(*)",)
-            if count
-            else tuple(quote(c) for c in (columns if columns is not None else self._selected()))
-        )
+        aggregate = count or bool(expressions)
+        if count:
+            expressions = ("COUNT(*)",)
+        cols = expressions or tuple(quote(c) for c in (columns if columns is not None else self._selected()))
         return build_select(
             Select(
                 keyspace=keyspace,
                 table=schema.table,
                 columns=cols,
                 where=tuple(f.condition for f in s.filters),
-                order_by=() if count else s.order_by,
-                limit=None if count else s.limit,
-                per_partition_limit=None if count else s.per_partition_limit,
+                order_by=() if aggregate else s.order_by,
+                limit=None if aggregate else s.limit,
+                per_partition_limit=None if aggregate else s.per_partition_limit,
                 allow_filtering=s.allow_filtering,
-                distinct=s.distinct and not count,
+                distinct=s.distinct and not aggregate,
+                json=json,
             )
         )
 
@@ -349,6 +356,42 @@ class BaseQuerySet(Generic[D]):
             return 0
         value = next(iter(result.rows[0].values()))
         return int(value or 0)
+
+    def _plan_scalars(self, expressions: dict[str, str]) -> Plan[dict[str, Any]]:
+        """One row of aggregate/function expressions (``{"total": 'SUM("price")'}``)."""
+        cql, params = self._select(expressions=tuple(f"{e} AS {quote(n)}" for n, e in expressions.items()))
+        result = yield from execute(
+            self._doc._driver(), Statement(cql, tuple(params), idempotent=True), self._options()
+        )
+        row = result.rows[0] if result.rows else {}
+        return {n: row.get(n) for n in expressions}
+
+    def _expression(self, func: str, column: str) -> str:
+        col = self._doc._schema().column(column, what=f"{func.lower()}() field")
+        return f"{func}({quote(col.name)})"
+
+    def _plan_aggregate(self, spec: Mapping[str, str]) -> Plan[dict[str, Any]]:
+        """``aggregate(total="sum(price)", n="count(id)")``: functions checked before I/O."""
+        expressions = {}
+        for name, text in spec.items():
+            match = _AGGREGATE.fullmatch(text.strip())
+            if match is None:
+                raise InvalidQueryError(
+                    f"aggregate {name}={text!r}: expected one of {', '.join(_AGGREGATES)} applied to a field, e.g. 'sum(price)'"
+                )
+            expressions[name] = self._expression(match.group(1).upper(), match.group(2))
+        return self._plan_scalars(expressions)
+
+    def _plan_function(self, func: str, column: str) -> Plan[Any]:
+        values = yield from self._plan_scalars({"value": self._expression(func, column)})
+        return values["value"]
+
+    def _plan_json(self) -> Plan[list[str]]:
+        cql, params = self._select(json=True)
+        result = yield from execute(
+            self._doc._driver(), Statement(cql, tuple(params), idempotent=True), self._options()
+        )
+        return [str(next(iter(r.values()))) for r in result.rows]
 
     def _plan_find_one(self) -> Plan[Any]:
         from coodie.exceptions import MultipleDocumentsFound
@@ -426,6 +469,10 @@ class BaseQuerySet(Generic[D]):
         options = _options(s.consistency, s.timeout, s.serial_consistency)
         result = yield from execute(driver, Statement(cql, tuple(params)), options)
         return LWTResult.from_rows(result.rows) if s.if_not_exists else None
+
+
+_AGGREGATES = ("count", "sum", "avg", "min", "max")
+_AGGREGATE = re.compile(r"(?i)(count|sum|avg|min|max)\(\s*\"?([A-Za-z_][A-Za-z0-9_]*)\"?\s*\)")
 
 
 def _read_value(col: Column, value: Any) -> Any:

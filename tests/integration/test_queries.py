@@ -1,10 +1,13 @@
 """QuerySet features against real data: filters, ordering, limits, projections."""
 
 import datetime as dt
+import json
+import time
 from typing import Annotated
 
 import pytest
 
+from coodie.exceptions import InvalidQueryError
 from coodie.fields import ClusteringKey, Indexed, PrimaryKey
 
 UTC = dt.timezone.utc
@@ -199,3 +202,30 @@ def test_bulk_update_and_delete_through_queryset(api):
     api.run(Sale.find(shop=2).delete())
     assert api.run(Sale.find(shop=2).count()) == 0
     assert api.run(Sale.find().count()) == 8
+
+
+def test_aggregates_functions_and_json(api):
+    Sale = dataset(api)
+    one = Sale.find(shop=2)
+    amounts = [20 + day for day in range(5)]
+    assert api.run(one.sum("amount")) == sum(amounts)
+    assert api.run(one.min("amount")) == min(amounts)
+    assert api.run(one.max("amount")) == max(amounts)
+    assert api.run(one.avg("amount")) == sum(amounts) // len(amounts)  # CQL avg of int is an int
+    totals = api.run(one.aggregate(total="sum(amount)", n="count(item)", top='MAX("amount")'))
+    assert totals == {"total": sum(amounts), "n": len(amounts), "top": max(amounts)}
+    with pytest.raises(InvalidQueryError, match="median"):
+        api.run(one.aggregate(x="median(amount)"))
+    with pytest.raises(InvalidQueryError, match="nope"):
+        api.run(one.sum("nope"))
+
+    newest = api.run(Sale.get(shop=2, at=BASE + dt.timedelta(days=4)))
+    later = int(time.time() * 1_000_000) + 60_000_000  # newer than the first write
+    api.run(newest.save(ttl=3600, timestamp=later))
+    first = Sale.find(shop=2, at=newest.at)
+    assert api.run(first.writetime("item")) == later
+    assert 3500 < api.run(first.column_ttl("item")) <= 3600
+
+    rows = [json.loads(text) for text in api.run(Sale.find(shop=2).json())]
+    assert sorted(r["amount"] for r in rows) == sorted(amounts)
+    assert {r["shop"] for r in rows} == {2}

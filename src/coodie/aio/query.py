@@ -29,6 +29,34 @@ class QuerySet(BaseQuerySet[D]):
     async def paged_all(self) -> PagedResult[D]:
         return await run_async(self._plan_page())
 
+    async def aggregate(self, **spec: str) -> dict[str, Any]:
+        """``aggregate(total="sum(price)")`` → ``{"total": ...}`` in one query."""
+        return await run_async(self._plan_aggregate(spec))
+
+    async def sum(self, column: str) -> Any:
+        return await run_async(self._plan_function("SUM", column))
+
+    async def avg(self, column: str) -> Any:
+        return await run_async(self._plan_function("AVG", column))
+
+    async def min(self, column: str) -> Any:
+        return await run_async(self._plan_function("MIN", column))
+
+    async def max(self, column: str) -> Any:
+        return await run_async(self._plan_function("MAX", column))
+
+    async def writetime(self, column: str) -> Any:
+        """WRITETIME of a column in the first matching row (microseconds), or None."""
+        return await run_async(self._plan_function("WRITETIME", column))
+
+    async def column_ttl(self, column: str) -> Any:
+        """Remaining TTL of a column in the first matching row (seconds), or None."""
+        return await run_async(self._plan_function("TTL", column))
+
+    async def json(self) -> list[str]:
+        """The matching rows as JSON strings (``SELECT JSON``)."""
+        return await run_async(self._plan_json())
+
     async def delete(self, if_conditions: Mapping[str, Any] | None = None) -> LWTResult | None:
         return await run_async(self._plan_delete(if_conditions))
 

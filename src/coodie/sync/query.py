@@ -29,6 +29,34 @@ class QuerySet(BaseQuerySet[D]):
     def paged_all(self) -> PagedResult[D]:
         return run_sync(self._plan_page())
 
+    def aggregate(self, **spec: str) -> dict[str, Any]:
+        """``aggregate(total="sum(price)")`` → ``{"total": ...}`` in one query."""
+        return run_sync(self._plan_aggregate(spec))
+
+    def sum(self, column: str) -> Any:
+        return run_sync(self._plan_function("SUM", column))
+
+    def avg(self, column: str) -> Any:
+        return run_sync(self._plan_function("AVG", column))
+
+    def min(self, column: str) -> Any:
+        return run_sync(self._plan_function("MIN", column))
+
+    def max(self, column: str) -> Any:
+        return run_sync(self._plan_function("MAX", column))
+
+    def writetime(self, column: str) -> Any:
+        """WRITETIME of a column in the first matching row (microseconds), or None."""
+        return run_sync(self._plan_function("WRITETIME", column))
+
+    def column_ttl(self, column: str) -> Any:
+        """Remaining TTL of a column in the first matching row (seconds), or None."""
+        return run_sync(self._plan_function("TTL", column))
+
+    def json(self) -> list[str]:
+        """The matching rows as JSON strings (``SELECT JSON``)."""
+        return run_sync(self._plan_json())
+
     def delete(self, if_conditions: Mapping[str, Any] | None = None) -> LWTResult | None:
         return run_sync(self._plan_delete(if_conditions))
 
