@@ -137,6 +137,62 @@ static PyObject *murmur3_token(PyObject *module, PyObject *arg)
     return PyLong_FromLongLong(t);
 }
 
+PyDoc_STRVAR(routing_key_doc,
+"routing_key(parts) -> bytes\n\n"
+"Routing key of a partition key from its serialized components (in partition\n"
+"key order): one component as it is, several as Cassandra's CompositeType.\n"
+"Raises ValueError for a null component or one over 65535 bytes.");
+
+#define ROUTING_MAX_PARTS 64
+
+static PyObject *routing_key(PyObject *module, PyObject *arg)
+{
+    (void)module;
+    PyObject *seq = PySequence_Fast(arg, "routing_key() takes a sequence of bytes");
+    if (!seq)
+        return NULL;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    if (n < 1 || n > ROUTING_MAX_PARTS) {
+        Py_DECREF(seq);
+        return PyErr_Format(PyExc_ValueError, "a partition key has 1 to %d components",
+                            ROUTING_MAX_PARTS);
+    }
+    cql_bytes parts[ROUTING_MAX_PARTS];
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *item = PySequence_Fast_GET_ITEM(seq, i);
+        if (item == Py_None) {
+            parts[i].p = NULL;
+            parts[i].len = -1;
+        } else if (PyBytes_Check(item)) {
+            if (PyBytes_GET_SIZE(item) > INT32_MAX) {
+                Py_DECREF(seq);
+                return PyErr_Format(PyExc_ValueError, "partition key component too large");
+            }
+            parts[i].p = (const uint8_t *)PyBytes_AS_STRING(item);
+            parts[i].len = (int32_t)PyBytes_GET_SIZE(item);
+        } else {
+            Py_DECREF(seq);
+            return PyErr_Format(PyExc_TypeError, "partition key components are bytes, not %.100s",
+                                Py_TYPE(item)->tp_name);
+        }
+    }
+    cql_writer w;
+    cql_error err = {0, NULL};
+    cql_wr_init(&w);
+    int rc = cql_routing_key(parts, (size_t)n, &w, &err);
+    PyObject *res = NULL;
+    if (rc == CQL_ENOMEM)
+        PyErr_NoMemory();
+    else if (rc != CQL_OK)
+        PyErr_Format(PyExc_ValueError, "no routing key: %s",
+                     err.msg ? err.msg : cql_strerror(err.code));
+    else
+        res = PyBytes_FromStringAndSize((const char *)w.data, (Py_ssize_t)w.len);
+    cql_wr_free(&w);
+    Py_DECREF(seq);
+    return res;
+}
+
 /* ======================================================================== */
 /* LZ4                                                                       */
 /* ======================================================================== */
@@ -210,6 +266,7 @@ static PyMethodDef native_methods[] = {
      encode_frame_header_doc},
     {"decode_frame_header", decode_frame_header, METH_O, decode_frame_header_doc},
     {"murmur3_token", murmur3_token, METH_O, murmur3_token_doc},
+    {"routing_key", routing_key, METH_O, routing_key_doc},
     {"lz4_compress", lz4_compress, METH_O, lz4_compress_doc},
     {"lz4_decompress", lz4_decompress, METH_O, lz4_decompress_doc},
     {NULL, NULL, 0, NULL},

@@ -8,9 +8,10 @@ mode:
 * one *asyncio* connection per event loop that uses the session (the C
   connection watches its socket with ``loop.add_reader``).
 
-Both are created on first use. Requests go to the nodes round-robin (no
-token awareness yet). After DDL on a cluster of several nodes the session
-waits (up to ``schema_agreement_timeout``) until the reachable nodes report
+Both are created on first use. Prepared statements with partition key
+values go to a replica of their partition first (:mod:`coodie.native.routing`);
+other requests go to the nodes round-robin. After DDL on a cluster of
+several nodes the session waits (up to ``schema_agreement_timeout``) until the reachable nodes report
 one schema version. Errors
 are the C connection's own (``cql.ServerError``, ``cql.ConnectionClosed``,
 ``cql.OperationTimedOut``, ``coodie._native.ProtocolError``) and ``OSError``
@@ -31,6 +32,8 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from coodie.native.routing import Router
 
 _native: Any = importlib.import_module("coodie._native")
 
@@ -198,13 +201,17 @@ class Session:
         self._cache_size = prepared_cache_size
         self._closed = False
         self._peers_done = False
+        self.router = Router()
 
     # ------------------------------------------------------------ nodes --
-    def _next_nodes(self) -> list[Node]:
-        """Nodes in round-robin order, those marked down last."""
+    def _next_nodes(self, prefer: Sequence[tuple[str, int]] | None = None) -> list[Node]:
+        """Nodes in round-robin order (``prefer``: those replicas first), those marked down last."""
         n = len(self.nodes)
         self._rr = (self._rr + 1) % n
         ordered = self.nodes[self._rr :] + self.nodes[: self._rr]
+        if prefer:
+            rank = {address: i for i, address in enumerate(prefer)}
+            ordered.sort(key=lambda x: rank.get(x.address, n))
         now = time.monotonic()
         return [x for x in ordered if x.down_until <= now] + [x for x in ordered if x.down_until > now]
 
@@ -274,12 +281,12 @@ class Session:
         """Open a blocking connection to the first reachable contact point."""
         self.sync_conn()
 
-    def sync_conn(self) -> Conn:
+    def sync_conn(self, prefer: Sequence[tuple[str, int]] | None = None) -> Conn:
         """A blocking connection (opened on first use), round-robin over the nodes."""
         if self._closed:
             raise ConnectionClosed("the session is closed")
         errors: list[tuple[Node, BaseException]] = []
-        for node in self._next_nodes():
+        for node in self._next_nodes(prefer):
             conn = self._sync.get(node.address)
             if conn is not None and conn.usable:
                 return conn
@@ -308,6 +315,8 @@ class Session:
                 self._sync[node.address] = conn
             if not self._peers_done:
                 self._discover_sync(conn)
+                if self.discover_peers:
+                    self.router.load(_sync_rows(conn, self.options.connect_timeout), node.address)
             return conn
         raise _no_host(errors)
 
@@ -404,7 +413,8 @@ class Session:
         timeout: float | None = None,
     ) -> tuple[list[dict[str, Any]], bytes | None]:
         """One page (or everything when ``page_size`` is None and the server does not page)."""
-        conn = self.sync_conn()
+        prefer = self.router.replicas(self.cached(cql), params, self.keyspace) if prepare else None
+        conn = self.sync_conn(prefer)
         if conn.keyspace != self.keyspace:
             self._use_keyspace(conn)
         if timeout is None:
@@ -417,6 +427,7 @@ class Session:
                 self._track(conn, info)
                 if isinstance(info, tuple):
                     self.await_schema_agreement(conn)
+                    self.router.schema_changed(info, _sync_rows(conn, timeout))
             return rows, state
         p = self.cached(cql) or self.prepare(cql, conn)
         args = (params, consistency, page_size, paging_state, serial_consistency, timestamp, timeout)
@@ -540,13 +551,13 @@ class Session:
     async def connect_async(self) -> None:
         await self.async_conn()
 
-    async def async_conn(self) -> Conn:
+    async def async_conn(self, prefer: Sequence[tuple[str, int]] | None = None) -> Conn:
         """An asyncio connection for the running loop (opened on first use)."""
         if self._closed:
             raise ConnectionClosed("the session is closed")
         loop = asyncio.get_running_loop()
         errors: list[tuple[Node, BaseException]] = []
-        for node in self._next_nodes():
+        for node in self._next_nodes(prefer):
             key = (id(loop), node.address)
             conn = self._async.get(key)
             if conn is not None and conn.loop is loop and conn.usable:
@@ -601,6 +612,10 @@ class Session:
             fut.set_result(conn)
             if not self._peers_done:
                 await self._discover_async(conn)
+                if self.discover_peers:
+                    await self.router.load_async(
+                        _async_rows(conn, self.options.connect_timeout), node.address
+                    )
             return conn
         raise _no_host(errors)
 
@@ -644,7 +659,8 @@ class Session:
         timestamp: int | None = None,
         timeout: float | None = None,
     ) -> tuple[list[dict[str, Any]], bytes | None]:
-        conn = await self.async_conn()
+        prefer = self.router.replicas(self.cached(cql), params, self.keyspace) if prepare else None
+        conn = await self.async_conn(prefer)
         if conn.keyspace != self.keyspace:
             await self._use_keyspace_async(conn)
         if timeout is None:
@@ -657,6 +673,7 @@ class Session:
                 self._track(conn, info)
                 if isinstance(info, tuple):
                     await self.await_schema_agreement_async(conn)
+                    await self.router.schema_changed_async(info, _async_rows(conn, timeout))
             return rows, state
         p = self.cached(cql) or await self.prepare_async(cql, conn)
         args = (params, consistency, page_size, paging_state, serial_consistency, timestamp, timeout)
@@ -734,6 +751,26 @@ class Session:
 
     def connections(self) -> list[Conn]:
         return list(self._sync.values()) + list(self._async.values())
+
+
+def _sync_rows(conn: Conn, timeout: float | None) -> Any:
+    """A function running one query on a blocking connection and returning its rows."""
+
+    def query(cql: str) -> Any:
+        rows, _, _ = conn.native.query(cql, timeout=timeout)
+        return rows
+
+    return query
+
+
+def _async_rows(conn: Conn, timeout: float | None) -> Any:
+    """A coroutine function running one query on an asyncio connection and returning its rows."""
+
+    async def query(cql: str) -> Any:
+        rows, _, _ = await conn.native.query_async(cql, timeout=timeout)
+        return rows
+
+    return query
 
 
 def _no_host(errors: list[tuple[Node, BaseException]]) -> ConnectionError:
