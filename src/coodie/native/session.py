@@ -33,6 +33,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from coodie.native.health import DEFAULT_HEARTBEAT_INTERVAL, Backoff, Heartbeat
 from coodie.native.routing import Router
 
 _native: Any = importlib.import_module("coodie._native")
@@ -94,6 +95,7 @@ class Node:
     port: int = DEFAULT_PORT
     down_until: float = 0.0
     last_error: BaseException | None = field(default=None, repr=False)
+    failures: int = 0  # consecutive failed connection attempts (reconnection backoff)
 
     @property
     def address(self) -> tuple[str, int]:
@@ -184,6 +186,8 @@ class Session:
         prepared_cache_size: int = 512,
         discover_peers: bool = True,
         schema_agreement_timeout: float = 10.0,
+        heartbeat_interval: float | None = DEFAULT_HEARTBEAT_INTERVAL,
+        backoff: Backoff | None = None,
     ) -> None:
         if not contact_points:
             raise ValueError("at least one contact point is needed")
@@ -202,6 +206,8 @@ class Session:
         self._closed = False
         self._peers_done = False
         self.router = Router()
+        self.backoff = backoff or Backoff()
+        self.heartbeat = Heartbeat(heartbeat_interval, self.options.request_timeout or 10.0)
 
     # ------------------------------------------------------------ nodes --
     def _next_nodes(self, prefer: Sequence[tuple[str, int]] | None = None) -> list[Node]:
@@ -216,8 +222,13 @@ class Session:
         return [x for x in ordered if x.down_until <= now] + [x for x in ordered if x.down_until > now]
 
     def _mark_down(self, node: Node, error: BaseException) -> None:
-        node.down_until = time.monotonic() + NODE_RETRY_DELAY
+        node.failures += 1
+        node.down_until = time.monotonic() + self.backoff.delay(node.failures)
         node.last_error = error
+
+    def _heartbeat_failed(self, conn: Conn, error: BaseException) -> None:
+        """A heartbeat failed: the connection is closed; leave its node alone for a while."""
+        self._mark_down(conn.node, error)
 
     def _add_peers(self, rows: list[dict[str, Any]], port_default: int) -> None:
         known = {n.address for n in self.nodes}
@@ -288,7 +299,7 @@ class Session:
         errors: list[tuple[Node, BaseException]] = []
         for node in self._next_nodes(prefer):
             conn = self._sync.get(node.address)
-            if conn is not None and conn.usable:
+            if conn is not None and conn.usable and self.heartbeat.ensure(conn, self._heartbeat_failed):
                 return conn
             with self._lock:
                 conn = self._sync.get(node.address)
@@ -313,6 +324,8 @@ class Session:
                     errors.append((node, error))
                     continue
                 self._sync[node.address] = conn
+                node.failures = 0
+                self.heartbeat.track(conn)
             if not self._peers_done:
                 self._discover_sync(conn)
                 if self.discover_peers:
@@ -609,6 +622,8 @@ class Session:
             if old is not None:
                 old.native.close()
             self._async[key] = conn
+            node.failures = 0
+            self.heartbeat.watch_async(conn, loop, self._heartbeat_failed)
             fut.set_result(conn)
             if not self._peers_done:
                 await self._discover_async(conn)
@@ -737,6 +752,7 @@ class Session:
     def close(self) -> None:
         """Close every connection (blocking and asyncio). Idempotent."""
         self._closed = True
+        self.heartbeat.stop()
         with self._lock:
             conns = list(self._sync.values()) + list(self._async.values())
             self._sync.clear()
