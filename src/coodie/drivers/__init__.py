@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from coodie.drivers._guard import install_hint
 from coodie.drivers.base import (
     AbstractDriver,
     BatchType,
@@ -65,7 +66,7 @@ def backend_module(driver_type: str) -> Any:
     try:
         return importlib.import_module(module)
     except ImportError as exc:
-        hint = f"pip install 'coodie[{extra}]'" if extra else "reinstall coodie (its C extension is missing)"
+        hint = install_hint(extra) if extra else "reinstall coodie (its C extension is missing)"
         raise ImportError(
             f"coodie driver_type={driver_type!r} needs a package that is not installed: {hint}"
         ) from exc

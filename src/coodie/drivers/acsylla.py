@@ -41,7 +41,33 @@ acsylla: Any = require("acsylla", driver_type="acsylla", extra="acsylla", packag
 _errors: Any = require("acsylla.errors", driver_type="acsylla", extra="acsylla", package="acsylla")
 
 from coodie import exceptions as exc_mod  # noqa: E402
-from coodie.drivers._loop_thread import LRU, ForeignLoop, LoopRunner, LoopThread  # noqa: E402
+from coodie.drivers._common import (  # noqa: E402
+    EPOCH,
+    LRU,
+    PREPARED_CACHE_SIZE,
+    Converter,
+    chained,
+    convert_fields,
+    filtering_kind,
+    installed_version,
+    is_int,
+    is_pem,
+    list_of,
+    map_of,
+    nanoseconds_to_time,
+    no_options,
+    prepared_cache_size,
+    refuse_lazy,
+    row_converter_of,
+    server_error_kind,
+    set_of,
+    split_host_port,
+    tls_requested,
+    translating,
+    tuple_of,
+    with_request,
+)
+from coodie.drivers._loop_thread import ForeignLoop, LoopRunner, LoopThread  # noqa: E402
 from coodie.drivers.base import (  # noqa: E402
     DEFAULT_OPTIONS,
     AbstractDriver,
@@ -55,8 +81,6 @@ from coodie.drivers.base import (  # noqa: E402
 from coodie.types import CqlDuration  # noqa: E402
 
 T = TypeVar("T")
-Converter = Callable[[Any], Any]
-PREPARED_CACHE_SIZE = 512
 SCHEMA_CACHE_SIZE = 256
 CLOSE_TIMEOUT = 10.0
 #: request timeout of schema changes sent without one (they wait for schema agreement)
@@ -229,16 +253,6 @@ def bytes_to_varint(b: bytes) -> int:
 _VECTOR_FORMATS = {"float": "f", "double": "d", "int": "i", "bigint": "q"}
 
 
-def _hashable(v: Any) -> Any:
-    if isinstance(v, set):
-        return frozenset(v)
-    if isinstance(v, list):
-        return tuple(v)
-    if isinstance(v, dict):
-        return tuple(v.items())
-    return v
-
-
 def _to_uuid(v: Any) -> Any:
     return uuid.UUID(v) if isinstance(v, str) else v
 
@@ -286,7 +300,7 @@ def decoder(t: CqlT) -> Converter | None:
         fmt = _VECTOR_FORMATS.get(t.params[0].name)
         sub = decoder(t.params[0])
         if fmt is None:
-            return (lambda v: [sub(x) if x is not None else x for x in v]) if sub else list
+            return list_of(sub) if sub else list
         unpack = struct.Struct(f">{t.size}{fmt}").unpack
 
         def decode_vector(v: Any) -> Any:
@@ -300,14 +314,7 @@ def decoder(t: CqlT) -> Converter | None:
         plan = [(f, c) for f, c in subs if c is not None]
 
         def decode_udt(v: Any) -> Any:
-            if not isinstance(v, dict):
-                return v
-            out = dict(v)
-            for f, c in plan:
-                x = out.get(f)
-                if x is not None:
-                    out[f] = c(x)
-            return out
+            return convert_fields(dict(v), plan) if isinstance(v, dict) else v
 
         return decode_udt
     if name in ("list", "set", "map", "tuple"):
@@ -315,37 +322,19 @@ def decoder(t: CqlT) -> Converter | None:
         if name in ("list", "set"):
             if subs_[0] is None:
                 return None
-            c: Converter = subs_[0]
-            if name == "list":
-                return lambda v: [c(x) if x is not None else x for x in v]
-            return lambda v: {_hashable(c(x)) for x in v}
+            return list_of(subs_[0]) if name == "list" else set_of(subs_[0])
         if name == "tuple":
-            if not any(subs_):
-                return None
-            return lambda v: tuple(s(x) if s and x is not None else x for s, x in zip(subs_, v))
+            return tuple_of(subs_) if any(subs_) else None
         kc, vc = subs_
-        if not (kc or vc):
-            return None
-        return lambda v: {
-            _hashable(kc(k) if kc else k): (vc(x) if vc and x is not None else x) for k, x in v.items()
-        }
+        return map_of(kc, vc, hashable_keys=True) if kc or vc else None
     return None
 
 
 def row_converter(names: Sequence[str], types: dict[str, CqlT]) -> Callable[[Row], Row] | None:
     """A converter for rows with these column names (None when nothing needs converting)."""
-    plan = [(n, d) for n in names if n in types for d in [decoder(types[n])] if d is not None]
-    if not plan:
-        return None
-
-    def convert(row: Row) -> Row:
-        for n, d in plan:
-            v = row.get(n)
-            if v is not None:
-                row[n] = d(v)
-        return row
-
-    return convert
+    return row_converter_of(
+        [(n, d) for n in names if n in types for d in [decoder(types[n])] if d is not None]
+    )
 
 
 # ------------------------------------------------------------ parameters --
@@ -403,7 +392,6 @@ def _frozen(v: Any) -> Any:
 
 # How a parameter is sent, learned per prepared statement and parameter index.
 PLAIN, VARINT, FLOAT_VECTOR, VARINT_ITEMS, TIME_NS, TIMESTAMP_MS = 0, 1, 2, 3, 4, 5
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 
 
 def _is_number_sequence(v: Any) -> bool:
@@ -412,44 +400,22 @@ def _is_number_sequence(v: Any) -> bool:
     )
 
 
-def _is_int(v: Any) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
-
-
-def nanoseconds_to_time(ns: int) -> dt.time:
-    """A CQL ``time`` given as nanoseconds since midnight, as acsylla binds it (microsecond precision)."""
-    if not 0 <= ns < 86_400_000_000_000:
-        raise exc_mod.InvalidQueryError(
-            f"time value {ns!r}: nanoseconds since midnight must be in [0, 86400e9)"
-        )
-    micros, rest = divmod(ns, 1000)
-    if rest:
-        raise exc_mod.InvalidQueryError(
-            f"time value {ns} ns: acsylla binds time with microsecond precision; {ns} is not a whole number of "
-            "microseconds"
-        )
-    seconds, micros = divmod(micros, 1_000_000)
-    minutes, seconds = divmod(seconds, 60)
-    hours, minutes = divmod(minutes, 60)
-    return dt.time(hours, minutes, seconds, micros)
-
-
 def convert_param(v: Any, mode: int) -> Any:
     if v is None or mode == PLAIN:
         return v
-    if mode == VARINT and _is_int(v):
+    if mode == VARINT and is_int(v):
         return varint_to_bytes(v)
-    if mode == TIME_NS and _is_int(v):
-        return nanoseconds_to_time(v)
-    if mode == TIMESTAMP_MS and _is_int(v):
-        return _EPOCH + dt.timedelta(milliseconds=v)
+    if mode == TIME_NS and is_int(v):
+        return nanoseconds_to_time(v, sender="acsylla binds")
+    if mode == TIMESTAMP_MS and is_int(v):
+        return EPOCH + dt.timedelta(milliseconds=v)
     if mode == FLOAT_VECTOR and _is_number_sequence(v):
         return struct.pack(f">{len(v)}f", *v)
     if mode == VARINT_ITEMS:
         if isinstance(v, list | tuple):
-            return [varint_to_bytes(x) if _is_int(x) else x for x in v]
+            return [varint_to_bytes(x) if is_int(x) else x for x in v]
         if isinstance(v, set | frozenset):
-            return {varint_to_bytes(x) if _is_int(x) else x for x in v}
+            return {varint_to_bytes(x) if is_int(x) else x for x in v}
     return v
 
 
@@ -487,7 +453,7 @@ def probe_int_mode(statement: Any, index: int) -> int:
 
 
 def _bytes_candidates(v: Any) -> list[int]:
-    if _is_int(v):
+    if is_int(v):
         return [VARINT]
     out = []
     if _is_number_sequence(v) and v:
@@ -503,34 +469,37 @@ def _wants_bytes(error: BaseException) -> bool:
 
 # ------------------------------------------------------------------ errors --
 
-# acsylla exception class name → (coodie exception, CQL protocol error code)
-_ERRORS: dict[str, tuple[type[exc_mod.DriverError], int | None]] = {
-    "CassErrorServerSyntaxError": (exc_mod.InvalidRequest, 0x2000),
-    "CassErrorServerInvalidQuery": (exc_mod.InvalidRequest, 0x2200),
-    "CassErrorServerConfigError": (exc_mod.InvalidRequest, 0x2300),
-    "CassErrorServerAlreadyExists": (exc_mod.AlreadyExists, 0x2400),
-    "CassErrorServerUnauthorized": (exc_mod.Unauthorized, 0x2100),
-    "CassErrorServerUnavailable": (exc_mod.Unavailable, 0x1000),
-    "CassErrorServerOverloaded": (exc_mod.ServerError, 0x1001),
-    "CassErrorServerIsBootstrapping": (exc_mod.ServerError, 0x1002),
-    "CassErrorServerTruncateError": (exc_mod.ServerError, 0x1003),
-    "CassErrorServerWriteTimeout": (exc_mod.RequestTimeout, 0x1100),
-    "CassErrorServerReadTimeout": (exc_mod.RequestTimeout, 0x1200),
-    "CassErrorServerReadFailure": (exc_mod.ServerError, 0x1300),
-    "CassErrorServerFunctionFailure": (exc_mod.ServerError, 0x1400),
-    "CassErrorServerWriteFailure": (exc_mod.ServerError, 0x1500),
-    "CassErrorServerUnprepared": (exc_mod.ServerError, 0x2500),
-    "CassErrorServerProtocolError": (exc_mod.ServerError, 0x000A),
-    "CassErrorServerServerError": (exc_mod.ServerError, 0x0000),
-    "CassErrorServerBadCredentials": (exc_mod.AuthenticationFailed, 0x0100),
-    "CassErrorLibRequestTimedOut": (exc_mod.RequestTimeout, None),
-    "CassErrorLibNoHostsAvailable": (exc_mod.ConnectionFailed, None),
-    "CassErrorLibUnableToConnect": (exc_mod.ConnectionFailed, None),
-    "CassErrorLibUnableToSetKeyspace": (exc_mod.InvalidRequest, None),
-    "CassErrorLibUnableToDetermineProtocol": (exc_mod.ConnectionFailed, None),
-    "CassErrorLibWriteError": (exc_mod.ConnectionFailed, None),
-    "CassExceptionConnectionError": (exc_mod.ConnectionFailed, None),
-    "CassErrorSourceSsl": (exc_mod.ConnectionFailed, None),
+# acsylla exception class name of a server's answer → its CQL protocol error code
+_SERVER_CODES: dict[str, int] = {
+    "CassErrorServerSyntaxError": 0x2000,
+    "CassErrorServerInvalidQuery": 0x2200,
+    "CassErrorServerConfigError": 0x2300,
+    "CassErrorServerAlreadyExists": 0x2400,
+    "CassErrorServerUnauthorized": 0x2100,
+    "CassErrorServerUnavailable": 0x1000,
+    "CassErrorServerOverloaded": 0x1001,
+    "CassErrorServerIsBootstrapping": 0x1002,
+    "CassErrorServerTruncateError": 0x1003,
+    "CassErrorServerWriteTimeout": 0x1100,
+    "CassErrorServerReadTimeout": 0x1200,
+    "CassErrorServerReadFailure": 0x1300,
+    "CassErrorServerFunctionFailure": 0x1400,
+    "CassErrorServerWriteFailure": 0x1500,
+    "CassErrorServerUnprepared": 0x2500,
+    "CassErrorServerProtocolError": 0x000A,
+    "CassErrorServerServerError": 0x0000,
+    "CassErrorServerBadCredentials": 0x0100,
+}
+# acsylla exception class name of a client-side failure → coodie exception
+_CLIENT_ERRORS: dict[str, type[exc_mod.DriverError]] = {
+    "CassErrorLibRequestTimedOut": exc_mod.RequestTimeout,
+    "CassErrorLibNoHostsAvailable": exc_mod.ConnectionFailed,
+    "CassErrorLibUnableToConnect": exc_mod.ConnectionFailed,
+    "CassErrorLibUnableToSetKeyspace": exc_mod.InvalidRequest,
+    "CassErrorLibUnableToDetermineProtocol": exc_mod.ConnectionFailed,
+    "CassErrorLibWriteError": exc_mod.ConnectionFailed,
+    "CassExceptionConnectionError": exc_mod.ConnectionFailed,
+    "CassErrorSourceSsl": exc_mod.ConnectionFailed,
 }
 
 
@@ -542,9 +511,13 @@ def translate_error(error: BaseException) -> exc_mod.CoodieError:
     kind: type[exc_mod.DriverError] = exc_mod.DriverError
     code: int | None = None
     for klass in type(error).__mro__:
-        hit = _ERRORS.get(klass.__name__)
-        if hit is not None:
-            kind, code = hit
+        code = _SERVER_CODES.get(klass.__name__)
+        if code is not None:
+            kind = server_error_kind(code)
+            break
+        client = _CLIENT_ERRORS.get(klass.__name__)
+        if client is not None:
+            kind = client
             break
     else:
         if isinstance(error, ValueError | TypeError | OverflowError):
@@ -555,43 +528,21 @@ def translate_error(error: BaseException) -> exc_mod.CoodieError:
             kind = exc_mod.RequestTimeout
         elif isinstance(error, RuntimeError) and "closed" in str(error).lower():
             kind = exc_mod.ConnectionFailed
-    if kind is exc_mod.InvalidRequest and "ALLOW FILTERING" in str(error):
-        kind = exc_mod.FilteringRequiredError
+    kind = filtering_kind(kind, str(error))
     if kind is exc_mod.ConnectionFailed and any(w in str(error).lower() for w in ("authentic", "credential")):
         kind = exc_mod.AuthenticationFailed
-    translated = kind(message, original=error, code=code)
-    translated.__cause__ = error
-    return translated
+    return chained(kind, message, error, code)
 
 
 def _unreadable(error: TypeError) -> exc_mod.DriverError:
-    translated = exc_mod.DriverError(
+    return chained(
+        exc_mod.DriverError,
         f"acsylla cannot read this result: {error}. acsylla builds Python sets and map keys from the raw values, "
         "so a set or map key whose elements are collections or UDTs (e.g. set<frozen<set<int>>>, "
         "map<frozen<list<int>>, int>, set<frozen<udt>>) cannot be read with this backend; select other "
         "columns or use driver_type='scylla'",
-        original=error,
+        error,
     )
-    translated.__cause__ = error
-    return translated
-
-
-def with_request(error: exc_mod.CoodieError, options: ExecOptions) -> exc_mod.CoodieError:
-    """Name the request's consistency levels in availability and timeout errors."""
-    if isinstance(error, exc_mod.Unavailable | exc_mod.RequestTimeout):
-        asked = [
-            f"{name}={level.name}"
-            for name, level in (
-                ("consistency", options.consistency),
-                ("serial_consistency", options.serial_consistency),
-            )
-            if level is not None
-        ]
-        if options.timeout is not None:
-            asked.append(f"timeout={options.timeout}s")
-        if asked and error.args:
-            error.args = (f"{error.args[0]} [request: {', '.join(asked)}]", *error.args[1:])
-    return error
 
 
 # -------------------------------------------------------------- the driver --
@@ -646,7 +597,7 @@ class _Prepared:
         values = [adapt(v) for v in params]
         modes = self.modes
         for i, v in enumerate(values):
-            if i not in modes and _is_int(v):
+            if i not in modes and is_int(v):
                 modes[i] = probe_int_mode(self.statement, i)
         for i, mode in modes.items():
             if mode != PLAIN and i < len(values):
@@ -742,12 +693,7 @@ class AcsyllaDriver(AbstractDriver):
         return "acsylla"
 
     def driver_version(self) -> str:
-        from importlib import metadata
-
-        try:
-            return metadata.version("acsylla")
-        except metadata.PackageNotFoundError:
-            return str(getattr(acsylla, "__version__", "unknown"))
+        return installed_version("acsylla") or str(getattr(acsylla, "__version__", "unknown"))
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
@@ -1045,23 +991,10 @@ def _finalize(state: _CloseState) -> None:
 
 # ------------------------------------------------------------- connecting --
 
-_SSL_KEYS = (
-    "ssl_enabled",
-    "ssl_cert",
-    "ssl_private_key",
-    "ssl_private_key_password",
-    "ssl_trusted_cert",
-    "ssl_verify_flags",
-)
-
 
 def _pem(value: Any, option: str) -> Any:
     """PEM text, or the text of a PEM file when given a path."""
-    if (
-        value is None
-        or not isinstance(value, str | bytes)
-        or (isinstance(value, str) and "-----BEGIN" in value)
-    ):
+    if value is None or not isinstance(value, str | bytes) or (isinstance(value, str) and is_pem(value)):
         return value
     if isinstance(value, bytes):
         return value.decode()
@@ -1078,12 +1011,10 @@ def _split_hosts(hosts: list[str] | None, port: int | None) -> tuple[list[str], 
     names: list[str] = []
     ports: set[int] = set()
     for h in hosts or ["127.0.0.1"]:
-        host, sep, p = h.rpartition(":")
-        if sep and host and p.isdigit() and (host.count(":") == 0 or host.startswith("[")):
-            names.append(host.strip("[]"))
-            ports.add(int(p))
-        else:
-            names.append(h.strip("[]"))
+        name, own_port = split_host_port(h)
+        names.append(name)
+        if own_port is not None:
+            ports.add(own_port)
     if port is not None:
         ports.add(int(port))
     if len(ports) > 1:
@@ -1096,10 +1027,7 @@ def _split_hosts(hosts: list[str] | None, port: int | None) -> tuple[list[str], 
 def cluster_kwargs(hosts: list[str] | None, options: dict[str, Any]) -> dict[str, Any]:
     """Translate coodie's connection options into ``acsylla.create_cluster`` keywords."""
     options = dict(options)
-    if options.pop("lazy", False):
-        raise exc_mod.ConfigurationError(
-            "driver_type='acsylla' does not support lazy=True; it connects on init"
-        )
+    refuse_lazy(options.pop("lazy", False), "acsylla")
     if options.pop("compression", None) not in (None, False):
         raise exc_mod.ConfigurationError(
             "driver_type='acsylla' cannot compress traffic: acsylla exposes no protocol compression option"
@@ -1116,7 +1044,7 @@ def cluster_kwargs(hosts: list[str] | None, options: dict[str, Any]) -> dict[str
     for key in ("ssl_cert", "ssl_private_key", "ssl_trusted_cert"):
         if options.get(key) is not None:
             options[key] = _pem(options[key], key)
-    if any(options.get(k) is not None for k in _SSL_KEYS[1:]) and options.get("ssl_enabled") is None:
+    if options.get("ssl_enabled") is None and tls_requested(options):
         options["ssl_enabled"] = True
     consistency = options.pop("consistency", None)
     if consistency is not None:
@@ -1141,14 +1069,10 @@ def cluster_kwargs(hosts: list[str] | None, options: dict[str, Any]) -> dict[str
 async def _connect(kwargs: dict[str, Any], keyspace: str | None) -> tuple[Any, Any]:
     try:
         cluster = acsylla.create_cluster(**kwargs)
-    except TypeError as error:
+    except (TypeError, ValueError) as error:
         raise exc_mod.ConfigurationError(f"bad option for driver_type='acsylla': {error}") from error
-    except ValueError as error:
-        raise exc_mod.ConfigurationError(f"bad option for driver_type='acsylla': {error}") from error
-    try:
+    with translating(translate_error):
         session = await cluster.create_session(keyspace=keyspace)
-    except Exception as error:
-        raise translate_error(error) from error
     return cluster, session
 
 
@@ -1160,7 +1084,7 @@ def create(
     **options: Any,
 ) -> AcsyllaDriver:
     """Connect (on a new private loop thread), or wrap ``session`` living on ``loop=``."""
-    cache_size = int(options.pop("prepared_cache_size", PREPARED_CACHE_SIZE))
+    cache_size = prepared_cache_size(options)
     if session is not None:
         loop = options.pop("loop", None)
         if loop is None:
@@ -1168,18 +1092,15 @@ def create(
                 "an acsylla session only works on the event loop it was created on: pass loop=<that loop> with "
                 "session=, or pass hosts= and let coodie create the session on its own loop thread"
             )
-        _no_options(options)
-        return AcsyllaDriver(session, ForeignLoop(loop), keyspace, cache_size=cache_size)
+        return _wrap(session, loop, keyspace, options, cache_size)
     kwargs = cluster_kwargs(hosts, options)
     thread = LoopThread("coodie-acsylla").start()
     try:
-        cluster, new_session = thread.call(_connect(kwargs, keyspace))
+        connected = thread.call(_connect(kwargs, keyspace))
     except BaseException:
         thread.stop()
         raise
-    return AcsyllaDriver(
-        new_session, thread, keyspace, cluster=cluster, owns_session=True, cache_size=cache_size
-    )
+    return _owned(thread, connected, keyspace, cache_size)
 
 
 async def create_async(
@@ -1194,27 +1115,36 @@ async def create_async(
     A ``session`` created by the caller is assumed to live on the running loop
     (or ``loop=``); blocking calls on that loop's own thread are then refused.
     """
-    cache_size = int(options.pop("prepared_cache_size", PREPARED_CACHE_SIZE))
+    cache_size = prepared_cache_size(options)
     if session is not None:
         loop = options.pop("loop", None) or asyncio.get_running_loop()
-        _no_options(options)
-        return AcsyllaDriver(session, ForeignLoop(loop), keyspace, cache_size=cache_size)
+        return _wrap(session, loop, keyspace, options, cache_size)
     kwargs = cluster_kwargs(hosts, options)
     running = asyncio.get_running_loop()
     thread = LoopThread("coodie-acsylla").start()
     try:
-        cluster, new_session = await thread.acall(_connect(kwargs, keyspace))
+        connected = await thread.acall(_connect(kwargs, keyspace))
     except BaseException:
         await running.run_in_executor(None, thread.stop)
         raise
-    return AcsyllaDriver(
-        new_session, thread, keyspace, cluster=cluster, owns_session=True, cache_size=cache_size
-    )
+    return _owned(thread, connected, keyspace, cache_size)
 
 
-def _no_options(options: dict[str, Any]) -> None:
-    extra = {k: v for k, v in options.items() if v is not None and k != "lazy"}
-    if extra:
-        raise exc_mod.ConfigurationError(
-            f"connection options {sorted(extra)} have no effect with session=: configure the session yourself"
-        )
+def _wrap(
+    session: Any,
+    loop: asyncio.AbstractEventLoop,
+    keyspace: str | None,
+    options: dict[str, Any],
+    cache_size: int,
+) -> AcsyllaDriver:
+    """A driver over the caller's session, which lives on ``loop``."""
+    no_options(options)
+    return AcsyllaDriver(session, ForeignLoop(loop), keyspace, cache_size=cache_size)
+
+
+def _owned(
+    thread: LoopThread, connected: tuple[Any, Any], keyspace: str | None, cache_size: int
+) -> AcsyllaDriver:
+    """A driver over the (cluster, session) it created on its own loop thread."""
+    cluster, session = connected
+    return AcsyllaDriver(session, thread, keyspace, cluster=cluster, owns_session=True, cache_size=cache_size)

@@ -57,9 +57,21 @@ class Consistency(enum.IntEnum):
         names = ", ".join(c.name for c in cls)
         raise ConfigurationError(f"{option}={value!r} is not a consistency level; use one of {names}")
 
+    @classmethod
+    def parse_serial(
+        cls, value: Consistency | str | int, *, option: str = "serial_consistency"
+    ) -> Consistency:
+        """Like :meth:`parse`, accepting only the serial levels."""
+        return cls.parse(value, option=option).require_serial(option)
+
     @property
     def is_serial(self) -> bool:
         return self in (Consistency.SERIAL, Consistency.LOCAL_SERIAL)
+
+    def require_serial(self, option: str = "serial_consistency") -> Consistency:
+        if not self.is_serial:
+            raise ConfigurationError(f"{option}={self.name}: must be SERIAL or LOCAL_SERIAL")
+        return self
 
 
 class BatchType(enum.Enum):
@@ -98,10 +110,8 @@ class ExecOptions:
             raise ConfigurationError(f"timeout={self.timeout!r}: must be a positive number of seconds")
         if self.page_size is not None and (isinstance(self.page_size, bool) or self.page_size <= 0):
             raise ConfigurationError(f"fetch_size={self.page_size!r}: must be a positive integer")
-        if self.serial_consistency is not None and not self.serial_consistency.is_serial:
-            raise ConfigurationError(
-                f"serial_consistency={self.serial_consistency.name}: must be SERIAL or LOCAL_SERIAL"
-            )
+        if self.serial_consistency is not None:
+            self.serial_consistency.require_serial()
 
     @property
     def paged(self) -> bool:
@@ -204,18 +214,22 @@ class AbstractDriver(ABC):
 
     # ------------------------------------------ upstream-compatible helpers --
     @staticmethod
-    def _options(
+    def _execute_request(
+        stmt: str,
+        params: Sequence[Any] | None,
         consistency: Consistency | str | None,
         timeout: float | None,
         fetch_size: int | None,
         paging_state: bytes | None,
-    ) -> ExecOptions:
-        return ExecOptions(
+    ) -> tuple[Statement, ExecOptions]:
+        statement = Statement(stmt, tuple(params or ()), prepare=needs_prepare(stmt, params))
+        options = ExecOptions(
             consistency=Consistency.parse(consistency) if consistency is not None else None,
             timeout=timeout,
             page_size=fetch_size,
             paging_state=paging_state,
         )
+        return statement, options
 
     def execute(
         self,
@@ -227,8 +241,9 @@ class AbstractDriver(ABC):
         paging_state: bytes | None = None,
     ) -> list[Row]:
         """Run CQL and return its rows as dicts (one page when ``fetch_size`` is set)."""
-        statement = Statement(stmt, tuple(params or ()), prepare=needs_prepare(stmt, params))
-        return self.run(statement, self._options(consistency, timeout, fetch_size, paging_state)).rows
+        return self.run(
+            *self._execute_request(stmt, params, consistency, timeout, fetch_size, paging_state)
+        ).rows
 
     async def execute_async(
         self,
@@ -239,9 +254,8 @@ class AbstractDriver(ABC):
         fetch_size: int | None = None,
         paging_state: bytes | None = None,
     ) -> list[Row]:
-        statement = Statement(stmt, tuple(params or ()), prepare=needs_prepare(stmt, params))
-        options = self._options(consistency, timeout, fetch_size, paging_state)
-        return (await self.run_async(statement, options)).rows
+        request = self._execute_request(stmt, params, consistency, timeout, fetch_size, paging_state)
+        return (await self.run_async(*request)).rows
 
     def execute_one(
         self,
@@ -250,8 +264,7 @@ class AbstractDriver(ABC):
         consistency: str | None = None,
         timeout: float | None = None,
     ) -> Any:
-        rows = self.execute(stmt, params, consistency, timeout)
-        return next(iter(rows[0].values()), None) if rows else None
+        return _first_value(self.execute(stmt, params, consistency, timeout))
 
     async def execute_one_async(
         self,
@@ -260,14 +273,18 @@ class AbstractDriver(ABC):
         consistency: str | None = None,
         timeout: float | None = None,
     ) -> Any:
-        rows = await self.execute_async(stmt, params, consistency, timeout)
-        return next(iter(rows[0].values()), None) if rows else None
+        return _first_value(await self.execute_async(stmt, params, consistency, timeout))
 
     def __enter__(self) -> AbstractDriver:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _first_value(rows: list[Row]) -> Any:
+    """The first column of the first row (None without rows)."""
+    return next(iter(rows[0].values()), None) if rows else None
 
 
 _UNPREPARED_VERBS = ("CREATE", "DROP", "ALTER", "TRUNCATE", "USE", "GRANT", "REVOKE", "LIST")

@@ -9,10 +9,10 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import ipaddress
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any
+
+from coodie.drivers._guard import install_hint
 
 try:
     from cassandra.auth import PlainTextAuthProvider
@@ -29,9 +29,23 @@ try:
     import cassandra
     from cassandra import cqltypes, util
 except ImportError as exc:  # pragma: no cover - exercised by the import-guard test
-    raise ImportError("coodie's scylla/cassandra backend needs: pip install 'coodie[scylla]'") from exc
+    raise ImportError(f"coodie's scylla/cassandra backend needs: {install_hint('scylla')}") from exc
 
 from coodie import exceptions as exc_mod
+from coodie.drivers._common import (
+    EPOCH,
+    LRU,
+    PREPARED_CACHE_SIZE,
+    Converter,
+    chained,
+    convert_each,
+    installed_version,
+    list_of,
+    map_of,
+    set_of,
+    translating,
+    tuple_of,
+)
 from coodie.drivers.base import (
     DEFAULT_OPTIONS,
     AbstractDriver,
@@ -44,8 +58,6 @@ from coodie.drivers.base import (
 )
 from coodie.types import CqlDuration
 
-Converter = Callable[[Any], Any]
-PREPARED_CACHE_SIZE = 512
 PROFILE_NAME = "coodie"
 
 _BATCH_TYPES = {
@@ -80,22 +92,20 @@ def _decoder(typ: Any) -> Converter | None:
     if _is(typ, cqltypes.UserType):
         subs = [_decoder(s) for s in typ.subtypes]
         fields = list(typ.fieldnames)
-        return lambda v: {f: (c(x) if c and x is not None else x) for f, c, x in zip(fields, subs, v)}
+        return lambda v: dict(zip(fields, convert_each(subs, v)))
     if _is(typ, cqltypes.FrozenType):
         return _decoder(typ.subtypes[0])
     if name in ("list", "set", "tuple", "map"):
         subs = [_decoder(s) for s in typ.subtypes]
+        # every collection is converted: the driver's sets and maps are its own classes
         elem = subs[0] or _identity
         if name == "list":
-            return lambda v: [elem(x) for x in v]
+            return list_of(elem)
         if name == "set":
-            return lambda v: {_hashable(elem(x)) for x in v}
+            return set_of(elem)
         if name == "tuple":
-            return lambda v: tuple(s(x) if s and x is not None else x for s, x in zip(subs, v))
-        kc, vc = subs
-        return lambda v: {
-            _hashable(kc(k) if kc else k): (vc(x) if vc and x is not None else x) for k, x in v.items()
-        }
+            return tuple_of(subs)
+        return map_of(subs[0], subs[1], hashable_keys=True)
     if _is(typ, cqltypes.VectorType):
         return list
     return None
@@ -105,25 +115,12 @@ def _identity(v: Any) -> Any:
     return v
 
 
-def _hashable(v: Any) -> Any:
-    if isinstance(v, set):
-        return frozenset(v)
-    if isinstance(v, list):
-        return tuple(v)
-    if isinstance(v, dict):
-        return tuple(v.items())
-    return v
-
-
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
-
-
 def _timestamp_ms(v: Any) -> Any:
     """Milliseconds since the epoch, rounded down (before 1970 too; cassandra-driver
     rounds toward zero there, one millisecond off). Naive datetimes are UTC."""
     if not isinstance(v, dt.datetime):
         return v
-    delta = (v if v.tzinfo is not None else v.replace(tzinfo=dt.timezone.utc)) - _EPOCH
+    delta = (v if v.tzinfo is not None else v.replace(tzinfo=dt.timezone.utc)) - EPOCH
     return delta.days * 86_400_000 + delta.seconds * 1000 + delta.microseconds // 1000
 
 
@@ -141,9 +138,7 @@ def _encoder(typ: Any) -> Converter | None:
 
         def encode_udt(v: Any) -> Any:
             get = v.get if isinstance(v, dict) else (lambda f, _v=v: getattr(_v, f, None))
-            return tuple(
-                (s(x) if s and x is not None else x) for s, x in ((s, get(f)) for f, s in zip(fields, subs))
-            )
+            return tuple(convert_each(subs, (get(f) for f in fields)))
 
         return encode_udt
     if _is(typ, cqltypes.FrozenType):
@@ -152,16 +147,12 @@ def _encoder(typ: Any) -> Converter | None:
         subs = [_encoder(s) for s in typ.subtypes]
         if not any(subs):
             return None
-        if name == "list":
-            c = subs[0]
-            return lambda v: [c(x) for x in v]  # type: ignore[misc]
-        if name == "set":
-            c = subs[0]
-            return lambda v: {_hashable(c(x)) for x in v}  # type: ignore[misc]
         if name == "tuple":
-            return lambda v: tuple(s(x) if s and x is not None else x for s, x in zip(subs, v))
-        kc, vc = subs
-        return lambda v: {(kc(k) if kc else k): (vc(x) if vc and x is not None else x) for k, x in v.items()}
+            return tuple_of(subs)
+        if name == "map":
+            return map_of(subs[0], subs[1])
+        element = subs[0] or _identity
+        return list_of(element) if name == "list" else set_of(element)
     return None
 
 
@@ -169,8 +160,7 @@ def _row_converter(names: Sequence[str], types: Sequence[Any]) -> Callable[[Sequ
     decoders = [_decoder(t) for t in types]
     if not any(decoders):
         return lambda row: dict(zip(names, row))
-    plan = list(zip(names, decoders))
-    return lambda row: {n: (d(v) if d is not None and v is not None else v) for (n, d), v in zip(plan, row)}
+    return lambda row: dict(zip(names, convert_each(decoders, row)))
 
 
 # ------------------------------------------------------------- errors --
@@ -215,9 +205,7 @@ def translate_error(error: BaseException) -> exc_mod.CoodieError:
     else:
         kind = exc_mod.DriverError
     code = getattr(error, "error_code", None)
-    translated = kind(message, original=error, code=code if isinstance(code, int) else None)
-    translated.__cause__ = error
-    return translated
+    return chained(kind, message, error, code if isinstance(code, int) else None)
 
 
 # -------------------------------------------------------------- the driver --
@@ -235,7 +223,7 @@ class _Prepared:
 
     def bind(self, params: Sequence[Any]) -> BoundStatement:
         if self.encoders is not None:
-            params = [e(v) if e is not None and v is not None else v for e, v in zip(self.encoders, params)]
+            params = list(convert_each(self.encoders, params))
         return self.statement.bind(params)
 
 
@@ -274,9 +262,7 @@ class CassandraDriver(AbstractDriver):
             profile = session.execution_profile_clone_update(EXEC_PROFILE_DEFAULT, row_factory=tuple_factory)
             self.cluster.add_execution_profile(PROFILE_NAME, profile)
         self._profile = PROFILE_NAME
-        self._prepared: OrderedDict[str, _Prepared] = OrderedDict()
-        self._cache_size = cache_size
-        self._lock = threading.Lock()
+        self._prepared: LRU[str, _Prepared] = LRU(cache_size)
         self._row_converters: dict[tuple[Any, ...], Callable[[Sequence[Any]], Row]] = {}
 
     def driver_version(self) -> str:
@@ -284,50 +270,27 @@ class CassandraDriver(AbstractDriver):
 
     @property
     def driver_name(self) -> str:
-        from importlib import metadata
-
-        for dist in ("scylla-driver", "cassandra-driver"):
-            try:
-                metadata.version(dist)
-                return dist
-            except metadata.PackageNotFoundError:
-                continue
-        return "cassandra"
+        return next((d for d in ("scylla-driver", "cassandra-driver") if installed_version(d)), "cassandra")
 
     # ----------------------------------------------------- prepared cache --
-    def _cached(self, cql: str) -> _Prepared | None:
-        with self._lock:
-            p = self._prepared.get(cql)
-            if p is not None:
-                self._prepared.move_to_end(cql)
-            return p
-
-    def _remember(self, cql: str, prepared: PreparedStatement) -> _Prepared:
-        p = _Prepared(prepared)
-        with self._lock:
-            self._prepared[cql] = p
-            while len(self._prepared) > self._cache_size:
-                self._prepared.popitem(last=False)
-        return p
-
     def _prepare(self, cql: str) -> _Prepared:
-        p = self._cached(cql)
+        p = self._prepared.get(cql)
         if p is None:
             try:
-                p = self._remember(cql, self.session.prepare(cql))
+                p = self._prepared.put(cql, _Prepared(self.session.prepare(cql)))
             except Exception as error:
                 raise translate_error(error) from error
         return p
 
     async def _prepare_async(self, cql: str) -> _Prepared:
-        p = self._cached(cql)
+        p = self._prepared.get(cql)
         if p is None:
             loop = asyncio.get_running_loop()
             try:
                 prepared = await loop.run_in_executor(None, self.session.prepare, cql)
             except Exception as error:
                 raise translate_error(error) from error
-            p = self._remember(cql, prepared)
+            p = self._prepared.put(cql, _Prepared(prepared))
         return p
 
     # --------------------------------------------------------- statements --
@@ -508,11 +471,8 @@ def create(
     if session is not None:
         return CassandraDriver(session, keyspace)
     cluster = _cluster(hosts, dict(options))
-    try:
+    with translating(translate_error, release=cluster.shutdown):
         new_session = cluster.connect(keyspace)
-    except Exception as error:
-        cluster.shutdown()
-        raise translate_error(error) from error
     return CassandraDriver(new_session, keyspace, cluster=cluster, owns_cluster=True)
 
 

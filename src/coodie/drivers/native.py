@@ -27,6 +27,19 @@ from typing import Any
 
 import coodie
 from coodie import exceptions as exc_mod
+from coodie.drivers._common import (
+    PREPARED_CACHE_SIZE,
+    chained,
+    filtering_kind,
+    is_pem,
+    refuse_unknown,
+    require_cert_for_key,
+    require_username,
+    server_error_kind,
+    tls_requested,
+    translating,
+    verify_requested,
+)
 from coodie.drivers.base import (
     DEFAULT_OPTIONS,
     AbstractDriver,
@@ -48,18 +61,6 @@ _BATCH_KINDS = {
 
 # ------------------------------------------------------------------ errors --
 
-_CODE_KINDS: dict[int, type[exc_mod.DriverError]] = {
-    0x0100: exc_mod.AuthenticationFailed,
-    0x1000: exc_mod.Unavailable,
-    0x1100: exc_mod.RequestTimeout,  # write timeout
-    0x1200: exc_mod.RequestTimeout,  # read timeout
-    0x2000: exc_mod.InvalidRequest,  # syntax error
-    0x2100: exc_mod.Unauthorized,
-    0x2200: exc_mod.InvalidRequest,
-    0x2300: exc_mod.InvalidRequest,  # configuration
-    0x2400: exc_mod.AlreadyExists,
-}
-
 
 def translate_error(error: BaseException) -> exc_mod.CoodieError:
     """The native driver's exception as the matching coodie exception (original chained)."""
@@ -70,9 +71,7 @@ def translate_error(error: BaseException) -> exc_mod.CoodieError:
     kind: type[exc_mod.DriverError]
     if isinstance(error, session_mod.ServerError):
         code = getattr(error, "code", None)
-        kind = _CODE_KINDS.get(code or -1, exc_mod.ServerError)
-        if kind is exc_mod.InvalidRequest and "ALLOW FILTERING" in str(error):
-            kind = exc_mod.FilteringRequiredError
+        kind = filtering_kind(server_error_kind(code), str(error))
     elif isinstance(error, session_mod.OperationTimedOut | TimeoutError):
         kind = exc_mod.RequestTimeout
     elif isinstance(error, session_mod.AuthenticationError):
@@ -86,16 +85,7 @@ def translate_error(error: BaseException) -> exc_mod.CoodieError:
         return invalid
     else:
         kind = exc_mod.DriverError
-    translated = kind(message, original=error, code=code)
-    translated.__cause__ = error
-    return translated
-
-
-def _check(options: ExecOptions) -> None:
-    if options.serial_consistency is not None and not options.serial_consistency.is_serial:
-        raise exc_mod.ConfigurationError(
-            f"serial_consistency={options.serial_consistency.name}: must be SERIAL or LOCAL_SERIAL"
-        )
+    return chained(kind, message, error, code)
 
 
 # -------------------------------------------------------------- the driver --
@@ -137,54 +127,39 @@ class NativeDriver(AbstractDriver):
             "timeout": options.timeout,
         }
 
+    def _statement_kwargs(self, statement: Statement, options: ExecOptions) -> dict[str, Any]:
+        """The session's keywords for one statement: one page of it when ``options`` is paged."""
+        kwargs = self._kwargs(options)
+        kwargs["prepare"] = statement.prepare or bool(statement.params)
+        if options.paged:
+            kwargs["page_size"] = options.page_size
+            kwargs["paging_state"] = options.paging_state
+        return kwargs
+
     # --------------------------------------------------------- the contract --
     def run(self, statement: Statement, options: ExecOptions = DEFAULT_OPTIONS) -> ResultPage:
-        _check(options)
-        kwargs = self._kwargs(options)
-        prepare = statement.prepare or bool(statement.params)
+        kwargs = self._statement_kwargs(statement, options)
         try:
             if options.paged:
-                rows, state = self.session.execute(
-                    statement.cql,
-                    statement.params,
-                    prepare=prepare,
-                    page_size=options.page_size,
-                    paging_state=options.paging_state,
-                    **kwargs,
-                )
-                return ResultPage(rows, state)
-            return ResultPage(
-                self.session.execute_all(statement.cql, statement.params, prepare=prepare, **kwargs)
-            )
+                return ResultPage(*self.session.execute(statement.cql, statement.params, **kwargs))
+            return ResultPage(self.session.execute_all(statement.cql, statement.params, **kwargs))
         except Exception as error:
             raise translate_error(error) from error
 
     async def run_async(self, statement: Statement, options: ExecOptions = DEFAULT_OPTIONS) -> ResultPage:
-        _check(options)
-        kwargs = self._kwargs(options)
-        prepare = statement.prepare or bool(statement.params)
+        kwargs = self._statement_kwargs(statement, options)
         try:
             if options.paged:
-                rows, state = await self.session.execute_async(
-                    statement.cql,
-                    statement.params,
-                    prepare=prepare,
-                    page_size=options.page_size,
-                    paging_state=options.paging_state,
-                    **kwargs,
+                return ResultPage(
+                    *await self.session.execute_async(statement.cql, statement.params, **kwargs)
                 )
-                return ResultPage(rows, state)
-            rows = await self.session.execute_all_async(
-                statement.cql, statement.params, prepare=prepare, **kwargs
-            )
-            return ResultPage(rows)
+            return ResultPage(await self.session.execute_all_async(statement.cql, statement.params, **kwargs))
         except Exception as error:
             raise translate_error(error) from error
 
     def run_batch(
         self, statements: Sequence[Statement], batch_type: BatchType, options: ExecOptions = DEFAULT_OPTIONS
     ) -> ResultPage:
-        _check(options)
         items = [(s.cql, s.params) for s in statements]
         try:
             return ResultPage(self.session.batch(_BATCH_KINDS[batch_type], items, **self._kwargs(options)))
@@ -194,7 +169,6 @@ class NativeDriver(AbstractDriver):
     async def run_batch_async(
         self, statements: Sequence[Statement], batch_type: BatchType, options: ExecOptions = DEFAULT_OPTIONS
     ) -> ResultPage:
-        _check(options)
         items = [(s.cql, s.params) for s in statements]
         try:
             rows = await self.session.batch_async(_BATCH_KINDS[batch_type], items, **self._kwargs(options))
@@ -239,29 +213,25 @@ _KNOWN = frozenset(
 
 
 def _tls_options(options: dict[str, Any]) -> TlsOptions | None:
-    keys = ("ssl_trusted_cert", "ssl_cert", "ssl_private_key", "ssl_private_key_password", "ssl_verify_flags")
-    enabled = options.get("ssl_enabled")
     if options.get("ssl_context") is not None:
         raise exc_mod.ConfigurationError(
             "driver_type='native' does its TLS in C (OpenSSL) and cannot use an ssl.SSLContext; pass "
             "ssl_trusted_cert=, ssl_cert=/ssl_private_key= and ssl_verify_flags= instead"
         )
-    if not enabled and not (enabled is None and any(options.get(k) is not None for k in keys)):
+    if not tls_requested(options):
         return None
     trusted = options.get("ssl_trusted_cert")
     cafile = cadata = None
     if trusted is not None:
         if isinstance(trusted, bytes):
             trusted = trusted.decode()
-        if "-----BEGIN" in str(trusted):
+        if is_pem(trusted):
             cadata = str(trusted)
         else:
             cafile = str(trusted)
     cert, key = options.get("ssl_cert"), options.get("ssl_private_key")
-    if key is not None and cert is None:
-        raise exc_mod.ConfigurationError("ssl_private_key= needs ssl_cert= as well")
-    flags = options.get("ssl_verify_flags")
-    verify = not (flags is not None and (flags == 0 or str(getattr(flags, "name", flags)).lower() == "none"))
+    require_cert_for_key(cert, key)
+    verify = verify_requested(options.get("ssl_verify_flags"))
     check = options.get("ssl_check_hostname")
     return TlsOptions(
         cafile=cafile,
@@ -278,13 +248,8 @@ def _tls_options(options: dict[str, Any]) -> TlsOptions | None:
 def _options(
     hosts: list[str] | None, keyspace: str | None, options: dict[str, Any]
 ) -> tuple[Session, dict[str, Any]]:
-    unknown = sorted(set(options) - _KNOWN)
-    if unknown:
-        raise exc_mod.ConfigurationError(
-            f"driver_type='native' does not know the option(s) {unknown}; supported: {', '.join(sorted(_KNOWN))}"
-        )
-    if options.get("password") is not None and options.get("username") is None:
-        raise exc_mod.ConfigurationError("password= needs username= as well")
+    refuse_unknown(options, _KNOWN, "native")
+    require_username(options)
     compression = options.get("compression")
     if compression is True:
         compression = "lz4"
@@ -313,16 +278,12 @@ def _options(
         session_mod.parse_contact_points(hosts, int(port) if port is not None else None),
         conn_options,
         keyspace=keyspace,
-        prepared_cache_size=int(options.get("prepared_cache_size") or 512),
+        prepared_cache_size=int(options.get("prepared_cache_size") or PREPARED_CACHE_SIZE),
         discover_peers=bool(options.get("discover_peers", True)),
     )
     consistency = Consistency.parse(options.get("consistency") or Consistency.LOCAL_ONE)
     serial = options.get("serial_consistency")
-    serial_level = Consistency.parse(serial, option="serial_consistency") if serial is not None else None
-    if serial_level is not None and not serial_level.is_serial:
-        raise exc_mod.ConfigurationError(
-            f"serial_consistency={serial_level.name}: must be SERIAL or LOCAL_SERIAL"
-        )
+    serial_level = Consistency.parse_serial(serial) if serial is not None else None
     return session, {"consistency": consistency, "serial_consistency": serial_level}
 
 
@@ -341,11 +302,8 @@ def create(
         return NativeDriver(session, keyspace or session.keyspace)
     new_session, extra = _options(hosts, keyspace, dict(options))
     if not options.get("lazy"):
-        try:
+        with translating(translate_error, release=new_session.close):
             new_session.connect()
-        except Exception as error:
-            new_session.close()
-            raise translate_error(error) from error
     return NativeDriver(new_session, keyspace, **extra)
 
 
@@ -360,11 +318,8 @@ async def create_async(
         return create(hosts, session, keyspace, driver_type, **options)
     new_session, extra = _options(hosts, keyspace, dict(options))
     if not options.get("lazy"):
-        try:
+        with translating(translate_error, release=new_session.close):
             await new_session.connect_async()
-        except Exception as error:
-            new_session.close()
-            raise translate_error(error) from error
     return NativeDriver(new_session, keyspace, **extra)
 
 

@@ -30,28 +30,50 @@ from typing import Any
 
 from coodie.drivers._guard import require, require_python_rs
 
+
+def _scylla(module: str) -> Any:
+    """A module of python-rs-driver (import name ``scylla``), or an ImportError naming the extra."""
+    return require(f"scylla.{module}", driver_type="python-rs", extra="python-rs", package="python-rs-driver")
+
+
 _session_builder: Any = require_python_rs()
-_scylla_batch: Any = require(
-    "scylla.batch", driver_type="python-rs", extra="python-rs", package="python-rs-driver"
-)
-_scylla_enums: Any = require(
-    "scylla.enums", driver_type="python-rs", extra="python-rs", package="python-rs-driver"
-)
-_scylla_errors: Any = require(
-    "scylla.errors", driver_type="python-rs", extra="python-rs", package="python-rs-driver"
-)
-_scylla_results: Any = require(
-    "scylla.results", driver_type="python-rs", extra="python-rs", package="python-rs-driver"
-)
-_scylla_statement: Any = require(
-    "scylla.statement", driver_type="python-rs", extra="python-rs", package="python-rs-driver"
-)
-_scylla_profile: Any = require(
-    "scylla.execution_profile", driver_type="python-rs", extra="python-rs", package="python-rs-driver"
-)
+_scylla_batch: Any = _scylla("batch")
+_scylla_enums: Any = _scylla("enums")
+_scylla_errors: Any = _scylla("errors")
+_scylla_results: Any = _scylla("results")
+_scylla_statement: Any = _scylla("statement")
+_scylla_profile: Any = _scylla("execution_profile")
 
 from coodie import exceptions as exc_mod  # noqa: E402
-from coodie.drivers._loop_thread import LRU  # noqa: E402
+from coodie.drivers._common import (  # noqa: E402
+    LRU,
+    PREPARED_CACHE_SIZE,
+    Converter,
+    chained,
+    convert_each,
+    convert_fields,
+    filtering_kind,
+    installed_version,
+    is_int,
+    is_pem,
+    list_of,
+    map_of,
+    nanoseconds_to_time,
+    no_options,
+    prepared_cache_size,
+    refuse_lazy,
+    refuse_unknown,
+    require_cert_for_key,
+    require_username,
+    row_converter_of,
+    server_error_kind,
+    split_host_port,
+    tls_requested,
+    translating,
+    tuple_of,
+    verify_requested,
+    with_request,
+)
 from coodie.drivers.base import (  # noqa: E402
     DEFAULT_OPTIONS,
     AbstractDriver,
@@ -64,9 +86,6 @@ from coodie.drivers.base import (  # noqa: E402
     Statement,
 )
 from coodie.types import CqlDuration  # noqa: E402
-
-Converter = Callable[[Any], Any]
-PREPARED_CACHE_SIZE = 512
 
 _CONSISTENCY: dict[Consistency, Any] = {
     Consistency.ANY: _scylla_enums.Consistency.Any,
@@ -167,25 +186,15 @@ def decoder(t: Any) -> Converter | None:
         return None
     if k in ("CqlList", "CqlVector"):
         c = decoder(getattr(t, "column_type", None) or getattr(t, "typ", None))
-        return (lambda v: [c(x) if x is not None else x for x in v]) if c else None
+        return list_of(c) if c else None
     if k == "CqlMap":
         vc = decoder(t.value_type)
-        return (lambda v: {key: (vc(x) if x is not None else x) for key, x in v.items()}) if vc else None
+        return map_of(None, vc) if vc else None
     if k == "CqlTuple":
-        subs = [decoder(e) for e in t.element_types]
-        return lambda v: tuple(s(x) if s and x is not None else x for s, x in zip(subs, v))
+        return tuple_of([decoder(e) for e in t.element_types])
     if k == "CqlUserDefinedType":
         plan = [(f, c) for f, ft in t.field_types for c in [decoder(ft)] if c is not None]
-
-        def decode_udt(v: Any) -> Any:
-            out = dict(v)
-            for f, c in plan:
-                x = out.get(f)
-                if x is not None:
-                    out[f] = c(x)
-            return out
-
-        return decode_udt
+        return lambda v: convert_fields(dict(v), plan)
     return None
 
 
@@ -205,21 +214,7 @@ def timestamp_to_driver(v: Any) -> Any:
 
 def time_to_driver(v: Any) -> Any:
     """A ``time`` given as int nanoseconds since midnight, as a ``datetime.time`` (microsecond precision)."""
-    if not isinstance(v, int) or isinstance(v, bool):
-        return v
-    if not 0 <= v < 86_400_000_000_000:
-        raise exc_mod.InvalidQueryError(
-            f"time value {v!r}: nanoseconds since midnight must be in [0, 86400e9)"
-        )
-    micros, rest = divmod(v, 1000)
-    if rest:
-        raise exc_mod.InvalidQueryError(
-            f"time value {v} ns: driver_type='python-rs' sends time with microsecond precision; {v} is not a "
-            "whole number of microseconds"
-        )
-    seconds, micros = divmod(micros, 1_000_000)
-    minutes, seconds = divmod(seconds, 60)
-    return dt.time(minutes // 60, minutes % 60, seconds, micros)
+    return nanoseconds_to_time(v, sender="driver_type='python-rs' sends") if is_int(v) else v
 
 
 _CONTAINERS = frozenset({"CqlList", "CqlSet", "CqlMap", "CqlTuple", "CqlUserDefinedType", "CqlVector"})
@@ -253,17 +248,13 @@ def encoder(t: Any) -> Converter | None:
         return lambda v: {convert(x) for x in v}
     if k in ("CqlList", "CqlVector"):
         c = encoder(getattr(t, "column_type", None) or getattr(t, "typ", None))
-        return (lambda v: [c(x) if x is not None else x for x in v]) if c else None
+        return list_of(c) if c else None
     if k == "CqlMap":
         if _kind(t.key_type) in _CONTAINERS:
             return _refuse_set_of_collections
-        kc, vc = encoder(t.key_type), encoder(t.value_type)
-        return lambda v: {
-            (kc(key) if kc else key): (vc(x) if vc and x is not None else x) for key, x in v.items()
-        }
+        return map_of(encoder(t.key_type), encoder(t.value_type))
     if k == "CqlTuple":
-        subs = [encoder(e) for e in t.element_types]
-        return lambda v: tuple(s(x) if s and x is not None else x for s, x in zip(subs, v))
+        return tuple_of([encoder(e) for e in t.element_types])
     if k == "CqlUserDefinedType":
         names = [f for f, _ in t.field_types]
         plan = [(f, c) for f, ft in t.field_types for c in [encoder(ft)] if c is not None]
@@ -290,47 +281,39 @@ def encoder(t: Any) -> Converter | None:
 
 
 def row_converter(columns: Sequence[Any]) -> Callable[[Row], Row] | None:
-    plan = [(c.name, d) for c in columns for d in [decoder(c.cql_type)] if d is not None]
-    if not plan:
-        return None
-
-    def convert(row: Row) -> Row:
-        for n, d in plan:
-            v = row.get(n)
-            if v is not None:
-                row[n] = d(v)
-        return row
-
-    return convert
+    return row_converter_of([(c.name, d) for c in columns for d in [decoder(c.cql_type)] if d is not None])
 
 
 # ------------------------------------------------------------------ errors --
 
-# (lower-case text in the driver's message, coodie exception, CQL protocol error code)
-_SERVER_MESSAGES: tuple[tuple[str, type[exc_mod.DriverError], int | None], ...] = (
-    ("already existing", exc_mod.AlreadyExists, 0x2400),
-    ("has a syntax error", exc_mod.InvalidRequest, 0x2000),
-    ("syntactically correct but invalid", exc_mod.InvalidRequest, 0x2200),
-    ("because of some configuration issue", exc_mod.InvalidRequest, 0x2300),
-    ("doesn't have the right to perform", exc_mod.Unauthorized, 0x2100),
-    ("bad credentials", exc_mod.AuthenticationFailed, 0x0100),
-    ("not enough nodes are alive", exc_mod.Unavailable, 0x1000),
-    ("responded to the write request in time", exc_mod.RequestTimeout, 0x1100),
-    ("responded to the read request in time", exc_mod.RequestTimeout, 0x1200),
-    ("coordinator node is overloaded", exc_mod.ServerError, 0x1001),
-    ("still bootstrapping", exc_mod.ServerError, 0x1002),
-    ("error during truncate", exc_mod.ServerError, 0x1003),
-    ("non-timeout error during a read", exc_mod.ServerError, 0x1300),
-    ("user defined function failed", exc_mod.ServerError, 0x1400),
-    ("non-timeout error during a write", exc_mod.ServerError, 0x1500),
-    ("invalid protocol message", exc_mod.ServerError, 0x000A),
-    ("internal server error", exc_mod.ServerError, 0x0000),
-    ("database returned an error", exc_mod.ServerError, None),
-    ("client timeout", exc_mod.RequestTimeout, None),
-    ("timed out", exc_mod.RequestTimeout, None),
-    ("failed to serialize", exc_mod.InvalidRequest, None),
-    ("serializationerror", exc_mod.InvalidRequest, None),
-    ("connection", exc_mod.ConnectionFailed, None),
+# (lower-case text in the driver's message of a server's answer, CQL protocol error code)
+_SERVER_MESSAGES: tuple[tuple[str, int], ...] = (
+    ("already existing", 0x2400),
+    ("has a syntax error", 0x2000),
+    ("syntactically correct but invalid", 0x2200),
+    ("because of some configuration issue", 0x2300),
+    ("doesn't have the right to perform", 0x2100),
+    ("bad credentials", 0x0100),
+    ("not enough nodes are alive", 0x1000),
+    ("responded to the write request in time", 0x1100),
+    ("responded to the read request in time", 0x1200),
+    ("coordinator node is overloaded", 0x1001),
+    ("still bootstrapping", 0x1002),
+    ("error during truncate", 0x1003),
+    ("non-timeout error during a read", 0x1300),
+    ("user defined function failed", 0x1400),
+    ("non-timeout error during a write", 0x1500),
+    ("invalid protocol message", 0x000A),
+    ("internal server error", 0x0000),
+)
+# (lower-case text in the driver's message, coodie exception), tried after the server's answers
+_OTHER_MESSAGES: tuple[tuple[str, type[exc_mod.DriverError]], ...] = (
+    ("database returned an error", exc_mod.ServerError),
+    ("client timeout", exc_mod.RequestTimeout),
+    ("timed out", exc_mod.RequestTimeout),
+    ("failed to serialize", exc_mod.InvalidRequest),
+    ("serializationerror", exc_mod.InvalidRequest),
+    ("connection", exc_mod.ConnectionFailed),
 )
 
 
@@ -367,36 +350,16 @@ def translate_error(error: BaseException) -> exc_mod.CoodieError:
     elif isinstance(error, TimeoutError):
         kind = exc_mod.RequestTimeout
     else:
-        for needle, klass, klass_code in _SERVER_MESSAGES:
-            if needle in low:
-                kind, code = klass, klass_code
-                break
+        code = next((c for needle, c in _SERVER_MESSAGES if needle in low), None)
+        if code is not None:
+            kind = server_error_kind(code)
         else:
-            if isinstance(error, ValueError | TypeError | OverflowError):
+            other = next((k for needle, k in _OTHER_MESSAGES if needle in low), None)
+            if other is not None:
+                kind = other
+            elif isinstance(error, ValueError | TypeError | OverflowError):
                 kind = exc_mod.InvalidRequest
-    if kind is exc_mod.InvalidRequest and "ALLOW FILTERING" in text:
-        kind = exc_mod.FilteringRequiredError
-    translated = kind(f"{type(error).__name__}: {text}", original=error, code=code)
-    translated.__cause__ = error
-    return translated
-
-
-def with_request(error: exc_mod.CoodieError, options: ExecOptions) -> exc_mod.CoodieError:
-    """Name the request's consistency levels in availability and timeout errors."""
-    if isinstance(error, exc_mod.Unavailable | exc_mod.RequestTimeout):
-        asked = [
-            f"{name}={level.name}"
-            for name, level in (
-                ("consistency", options.consistency),
-                ("serial_consistency", options.serial_consistency),
-            )
-            if level is not None
-        ]
-        if options.timeout is not None:
-            asked.append(f"timeout={options.timeout}s")
-        if asked and error.args:
-            error.args = (f"{error.args[0]} [request: {', '.join(asked)}]", *error.args[1:])
-    return error
+    return chained(filtering_kind(kind, text), f"{type(error).__name__}: {text}", error, code)
 
 
 # -------------------------------------------------------------- the driver --
@@ -420,7 +383,7 @@ class _Prepared:
     def values(self, params: Sequence[Any]) -> tuple[Any, ...]:
         if self.encoders is None:
             return tuple(params)
-        return tuple(e(v) if e is not None and v is not None else v for e, v in zip(self.encoders, params))
+        return tuple(convert_each(self.encoders, params))
 
 
 class PythonRsDriver(AbstractDriver):
@@ -471,12 +434,7 @@ class PythonRsDriver(AbstractDriver):
         return "python-rs-driver"
 
     def driver_version(self) -> str:
-        from importlib import metadata
-
-        try:
-            return metadata.version("scylladb-rs-driver")
-        except metadata.PackageNotFoundError:
-            return "unknown"
+        return installed_version("scylladb-rs-driver") or "unknown"
 
     @property
     def session(self) -> Any:
@@ -682,12 +640,11 @@ _KNOWN = frozenset(
 def _contact_points(hosts: list[str] | None, port: int | None) -> list[Any]:
     points: list[Any] = []
     for h in hosts or ["127.0.0.1"]:
-        host, sep, p = h.rpartition(":")
-        has_port = bool(sep and host and p.isdigit() and (":" not in host or host.startswith("[")))
-        if has_port:
-            points.append((host.strip("[]"), int(p)))
+        name, own_port = split_host_port(h)
+        if own_port is not None:
+            points.append((name, own_port))
         elif port is not None:
-            points.append((h.strip("[]"), int(port)))
+            points.append((name, int(port)))
         else:
             points.append(h)
     return points
@@ -695,9 +652,7 @@ def _contact_points(hosts: list[str] | None, port: int | None) -> list[Any]:
 
 def _tls(options: dict[str, Any]) -> Any:
     """A python-rs TlsContext from coodie's ssl options (None: no TLS)."""
-    tls_mod: Any = require(
-        "scylla.tls", driver_type="python-rs", extra="python-rs", package="python-rs-driver"
-    )
+    tls_mod: Any = _scylla("tls")
     given = options.get("ssl_context")
     if given is not None:
         if isinstance(given, tls_mod.TlsContext):
@@ -709,9 +664,7 @@ def _tls(options: dict[str, Any]) -> Any:
                 "or a scylla.tls.TlsContext as ssl_context="
             )
         raise exc_mod.ConfigurationError(f"ssl_context={given!r}: expected a scylla.tls.TlsContext")
-    keys = ("ssl_cert", "ssl_private_key", "ssl_trusted_cert", "ssl_verify_flags", "ssl_private_key_password")
-    enabled = options.get("ssl_enabled")
-    if not enabled and not (enabled is None and any(options.get(k) is not None for k in keys)):
+    if not tls_requested(options):
         return None
     if options.get("ssl_private_key_password"):
         raise exc_mod.ConfigurationError(
@@ -720,22 +673,20 @@ def _tls(options: dict[str, Any]) -> Any:
     ctx = tls_mod.TlsContext()
     trusted = options.get("ssl_trusted_cert")
     if trusted is not None:
-        if isinstance(trusted, bytes) or "-----BEGIN" in str(trusted):
+        if isinstance(trusted, bytes) or is_pem(trusted):
             ctx.load_verify_locations(cadata=trusted)
         else:
             ctx.load_verify_locations(cafile=str(trusted))
     cert, key = options.get("ssl_cert"), options.get("ssl_private_key")
+    require_cert_for_key(cert, key)
     if cert is not None:
-        if "-----BEGIN" in str(cert) or (key is not None and "-----BEGIN" in str(key)):
+        if is_pem(cert) or (key is not None and is_pem(key)):
             raise exc_mod.ConfigurationError(
                 "driver_type='python-rs' reads the client certificate and key from files: pass file paths as "
                 "ssl_cert= and ssl_private_key="
             )
         ctx.load_cert_chain(str(cert), str(key) if key is not None else None)
-    elif key is not None:
-        raise exc_mod.ConfigurationError("ssl_private_key= needs ssl_cert= as well")
-    flags = options.get("ssl_verify_flags")
-    verify = not (flags is not None and (flags == 0 or str(getattr(flags, "name", flags)).lower() == "none"))
+    verify = verify_requested(options.get("ssl_verify_flags"))
     # Always set: in scylladb-rs-driver 0.2.0 the verify_mode property reads back CERT_NONE whatever it
     # is (verification still happens when CERT_REQUIRED was set), so its default cannot be checked.
     ctx.verify_mode = tls_mod.VerifyMode.CERT_REQUIRED if verify else tls_mod.VerifyMode.CERT_NONE
@@ -757,36 +708,27 @@ def _profile(options: dict[str, Any]) -> Any:
     if "consistency" in given:
         kwargs["consistency"] = _CONSISTENCY[Consistency.parse(given.pop("consistency"))]
     if "serial_consistency" in given:
-        level = Consistency.parse(given.pop("serial_consistency"), option="serial_consistency")
-        if level not in _SERIAL:
-            raise exc_mod.ConfigurationError(
-                f"serial_consistency={level.name}: must be SERIAL or LOCAL_SERIAL"
-            )
-        kwargs["serial_consistency"] = _SERIAL[level]
+        kwargs["serial_consistency"] = _SERIAL[Consistency.parse_serial(given.pop("serial_consistency"))]
     kwargs.update(given)
     return _scylla_profile.ExecutionProfile(**kwargs)
 
 
 def builder(hosts: list[str] | None, keyspace: str | None, options: dict[str, Any]) -> Any:
     """A configured ``SessionBuilder`` from coodie's connection options."""
-    unknown = sorted(set(options) - _KNOWN)
-    if unknown:
-        raise exc_mod.ConfigurationError(
-            f"driver_type='python-rs' does not know the option(s) {unknown}; supported: {', '.join(sorted(_KNOWN))} "
-            "(configure=<callable taking and returning the SessionBuilder> reaches everything else)"
-        )
-    if options.get("lazy"):
-        raise exc_mod.ConfigurationError(
-            "driver_type='python-rs' does not support lazy=True; it connects on init"
-        )
+    refuse_unknown(
+        options,
+        _KNOWN,
+        "python-rs",
+        " (configure=<callable taking and returning the SessionBuilder> reaches everything else)",
+    )
+    refuse_lazy(options.get("lazy"), "python-rs")
     b = _session_builder.SessionBuilder().contact_points(_contact_points(hosts, options.get("port")))
     if keyspace:
         quoted = keyspace.startswith('"') and keyspace.endswith('"')
         b = b.use_keyspace(keyspace.strip('"') if quoted else keyspace, quoted)
+    require_username(options)
     if options.get("username") is not None:
         b = b.user(str(options["username"]), str(options.get("password") or ""))
-    elif options.get("password") is not None:
-        raise exc_mod.ConfigurationError("password= needs username= as well")
     compression = options.get("compression")
     if compression not in (None, False):
         if isinstance(compression, str):
@@ -820,18 +762,13 @@ def create(
     driver_type: str = "python-rs",
     **options: Any,
 ) -> PythonRsDriver:
-    cache_size = int(options.pop("prepared_cache_size", PREPARED_CACHE_SIZE))
-    if session is not None:
-        _no_options(options)
-        return PythonRsDriver(session, keyspace, cache_size=cache_size)
-    try:
-        b = builder(hosts, keyspace, options)
-        new_session = b.connect().result()
-    except exc_mod.CoodieError:
-        raise
-    except Exception as error:
-        raise translate_error(error) from error
-    return PythonRsDriver(new_session, keyspace, cache_size=cache_size)
+    cache_size = prepared_cache_size(options)
+    if session is None:
+        with translating(translate_error):
+            session = builder(hosts, keyspace, options).connect().result()
+    else:
+        no_options(options)
+    return PythonRsDriver(session, keyspace, cache_size=cache_size)
 
 
 async def create_async(
@@ -841,23 +778,10 @@ async def create_async(
     driver_type: str = "python-rs",
     **options: Any,
 ) -> PythonRsDriver:
-    cache_size = int(options.pop("prepared_cache_size", PREPARED_CACHE_SIZE))
-    if session is not None:
-        _no_options(options)
-        return PythonRsDriver(session, keyspace, cache_size=cache_size)
-    try:
-        b = builder(hosts, keyspace, options)
-        new_session = await b.connect()
-    except exc_mod.CoodieError:
-        raise
-    except Exception as error:
-        raise translate_error(error) from error
-    return PythonRsDriver(new_session, keyspace, cache_size=cache_size)
-
-
-def _no_options(options: dict[str, Any]) -> None:
-    extra = {k: v for k, v in options.items() if v is not None and k != "lazy"}
-    if extra:
-        raise exc_mod.ConfigurationError(
-            f"connection options {sorted(extra)} have no effect with session=: configure the session yourself"
-        )
+    cache_size = prepared_cache_size(options)
+    if session is None:
+        with translating(translate_error):
+            session = await builder(hosts, keyspace, options).connect()
+    else:
+        no_options(options)
+    return PythonRsDriver(session, keyspace, cache_size=cache_size)

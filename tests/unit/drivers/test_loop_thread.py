@@ -5,7 +5,8 @@ import threading
 
 import pytest
 
-from coodie.drivers._loop_thread import LRU, ForeignLoop, LoopThread
+from coodie.drivers._common import LRU
+from coodie.drivers._loop_thread import ForeignLoop, LoopThread
 from coodie.exceptions import ConfigurationError
 
 
