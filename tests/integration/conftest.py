@@ -37,7 +37,6 @@ import asyncio
 import contextlib
 import datetime as dt
 import hashlib
-import importlib
 import inspect
 import json
 import os
@@ -46,7 +45,7 @@ import secrets
 import time
 import warnings
 from collections.abc import Awaitable, Callable, Iterable, Iterator
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -54,125 +53,31 @@ import pytest
 import coodie
 import coodie.aio
 import coodie.sync
+from _support import outcomes
+from _support.backends import (
+    CAPABILITY_NAMES,
+    ENV_DRIVERS,
+    FLAVORS,
+    Selection,
+    run_flavored,
+    select_backends,
+    wanted_capabilities,
+    xfail_for,
+)
 from coodie import drivers as coodie_drivers
 from coodie.batch import AsyncBatchQuery, BatchQuery
 from coodie.drivers.base import AbstractDriver, Capabilities, ExecOptions, Statement
 from coodie.exceptions import BlockingCallInEventLoopWarning
 
-ENV_DRIVERS = "COODIE_TEST_DRIVERS"
 ENV_HOSTS = "COODIE_TEST_HOSTS"
 ENV_PORT = "COODIE_TEST_PORT"
-FLAVORS = ("sync", "aio")
 KEYSPACE_PREFIX = "coodie_it_"
 #: keyspaces of earlier runs older than this are dropped at start (crashed runs)
 STALE_KEYSPACE_AGE = 6 * 3600
 DROP_KEYSPACE_TIMEOUT = 180.0
-CAPABILITY_NAMES = tuple(f.name for f in fields(Capabilities) if f.name != "gaps")
-OUTCOMES = ("passed", "xfailed", "failed", "error", "xpassed", "skipped")
-
-
-# ------------------------------------------------------------------ backends --
-
-
-@dataclass
-class Backend:
-    driver_type: str
-    module_name: str
-    driver_class: type[AbstractDriver] | None = None
-    problem: str | None = None  # why it does not run (import error, alias)
-    alias_of: str | None = None
-
-    @property
-    def capabilities(self) -> Capabilities | None:
-        return self.driver_class.capabilities if self.driver_class is not None else None
-
-
-@dataclass
-class Selection:
-    explicit: bool
-    selected: list[Backend] = field(default_factory=list)
-    not_run: list[Backend] = field(default_factory=list)
-
-
-def _driver_class(module: Any, driver_type: str) -> type[AbstractDriver] | None:
-    for obj in vars(module).values():
-        if (
-            isinstance(obj, type)
-            and issubclass(obj, AbstractDriver)
-            and driver_type in getattr(obj, "driver_types", ())
-        ):
-            return obj
-    return None
-
-
-def _load(driver_type: str) -> Backend:
-    module_name = coodie_drivers.BACKENDS[driver_type][0]
-    backend = Backend(driver_type, module_name)
-    try:
-        module = importlib.import_module(module_name)
-    except (ImportError, NotImplementedError) as exc:
-        cause = f" (caused by {type(exc.__cause__).__name__}: {exc.__cause__})" if exc.__cause__ else ""
-        backend.problem = f"{type(exc).__name__}: {exc}{cause}"
-        return backend
-    backend.driver_class = _driver_class(module, driver_type)
-    return backend
-
-
-def select_backends(env_value: str | None) -> Selection:
-    """The backends to run, from ``COODIE_TEST_DRIVERS`` (or all that import)."""
-    known = list(coodie_drivers.BACKENDS)
-    if env_value is not None and env_value.strip():
-        names = list(dict.fromkeys(n.strip() for n in env_value.split(",") if n.strip()))
-        unknown = [n for n in names if n not in known]
-        if unknown:
-            raise pytest.UsageError(
-                f"{ENV_DRIVERS} names unknown driver type(s) {', '.join(unknown)}; known: {', '.join(known)}"
-            )
-        selection = Selection(explicit=True)
-        for name in names:
-            backend = _load(name)
-            if backend.problem:
-                raise pytest.UsageError(
-                    f"{ENV_DRIVERS} asks for driver type {name!r} but its backend cannot be loaded: {backend.problem}"
-                )
-            selection.selected.append(backend)
-        return selection
-    selection = Selection(explicit=False)
-    for name in known:
-        backend = _load(name)
-        if backend.problem is None:
-            twin = next(
-                (
-                    b
-                    for b in selection.selected
-                    if b.driver_class is not None and b.driver_class is backend.driver_class
-                ),
-                None,
-            )
-            if twin is not None:
-                backend.alias_of = twin.driver_type
-                backend.problem = (
-                    f"same backend class as {twin.driver_type!r} "
-                    f"({backend.module_name}.{backend.driver_class.__name__}); "
-                    f"run it with {ENV_DRIVERS}={name}"
-                )
-        (selection.not_run if backend.problem else selection.selected).append(backend)
-    if not selection.selected:
-        problems = "; ".join(f"{b.driver_type}: {b.problem}" for b in selection.not_run)
-        raise pytest.UsageError(f"no coodie driver backend can be loaded: {problems}")
-    return selection
 
 
 # --------------------------------------------------------------- run record --
-
-
-@dataclass
-class TestRecord:
-    nodeid: str
-    driver_type: str
-    flavor: str
-    outcome: str | None = None
-    detail: str | None = None
 
 
 @dataclass
@@ -187,7 +92,7 @@ class DriverInfo:
 @dataclass
 class HarnessState:
     selection: Selection
-    records: dict[str, TestRecord] = field(default_factory=dict)
+    records: dict[str, outcomes.Record] = field(default_factory=dict)
     driver_info: dict[str, DriverInfo] = field(default_factory=dict)
 
 
@@ -219,27 +124,6 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("flavor", FLAVORS)
 
 
-def _requirement_marks(item: pytest.Item) -> list[str]:
-    wanted: list[str] = []
-    for mark in item.iter_markers("requires"):
-        for name in mark.args:
-            if name not in CAPABILITY_NAMES:
-                raise pytest.UsageError(
-                    f"{item.nodeid}: @pytest.mark.requires({name!r}) is not a capability; "
-                    f"use one of {', '.join(CAPABILITY_NAMES)}"
-                )
-            wanted.append(name)
-    return wanted
-
-
-def _xfail_for(capabilities: Capabilities, wanted: list[str]) -> pytest.MarkDecorator | None:
-    missing = [name for name in wanted if not getattr(capabilities, name)]
-    if not missing:
-        return None
-    reason = "; ".join(f"{name}: {capabilities.reason(name)}" for name in missing)
-    return pytest.mark.xfail(strict=True, reason=f"backend lacks {reason}")
-
-
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     state = _state(config)
     blocking_is_error = pytest.mark.filterwarnings(
@@ -250,60 +134,20 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if "driver_type" not in params:
             continue
         driver_type = params["driver_type"]
-        state.records[item.nodeid] = TestRecord(item.nodeid, driver_type, params.get("flavor", "-"))
+        state.records[item.nodeid] = outcomes.Record(item.nodeid, driver_type, params.get("flavor", "-"))
         item.add_marker(blocking_is_error)
-        _requirement_marks(item)  # unknown capability names stop the run here
-
-
-def _crash_message(report: pytest.TestReport) -> str:
-    longrepr = report.longrepr
-    crash = getattr(longrepr, "reprcrash", None)
-    if crash is not None:
-        return str(crash.message).strip().splitlines()[0][:300]
-    text = str(longrepr or "").strip().splitlines()
-    return (text[-1] if text else "")[:300]
+        wanted_capabilities(item, "requires")  # unknown capability names stop the run here
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     if not _CURRENT:
         return
     record = _CURRENT[0].records.get(report.nodeid)
-    if record is None:
-        return
-    if report.when == "setup":
-        if report.failed:
-            record.outcome, record.detail = "error", _crash_message(report)
-        elif report.skipped:
-            if hasattr(report, "wasxfail"):
-                record.outcome, record.detail = "xfailed", report.wasxfail
-            else:
-                record.outcome, record.detail = "skipped", _crash_message(report)
-    elif report.when == "call":
-        if report.passed:
-            if hasattr(report, "wasxfail"):
-                record.outcome, record.detail = "xpassed", report.wasxfail
-            else:
-                record.outcome, record.detail = "passed", None
-        elif report.failed:
-            record.outcome, record.detail = "failed", _crash_message(report)
-        elif report.skipped:
-            if hasattr(report, "wasxfail"):
-                record.outcome, record.detail = "xfailed", report.wasxfail
-            else:
-                record.outcome, record.detail = "skipped", _crash_message(report)
-    elif report.when == "teardown" and report.failed and record.outcome in (None, "passed", "xfailed"):
-        record.outcome, record.detail = "error", "teardown: " + _crash_message(report)
+    if record is not None:
+        outcomes.record_outcome(record, report)
 
 
 # ---------------------------------------------------------- matrix writing --
-
-
-def _counts(records: Iterable[TestRecord]) -> dict[str, int]:
-    counts = dict.fromkeys(OUTCOMES, 0)
-    for r in records:
-        if r.outcome is not None:
-            counts[r.outcome] += 1
-    return counts
 
 
 def _short_id(nodeid: str) -> str:
@@ -324,12 +168,10 @@ def build_matrix(state: HarnessState) -> dict[str, Any]:
             "keyspace": info.keyspace,
             "init_error": info.init_error,
             "teardown_error": info.teardown_error,
-            "capabilities": (
-                {name: getattr(caps, name) for name in CAPABILITY_NAMES} if caps is not None else None
-            ),
-            "gaps": dict(caps.gaps) if caps is not None else None,
-            "flavors": {f: _counts(r for r in mine if r.flavor == f) for f in FLAVORS},
-            "total": _counts(mine),
+            "capabilities": {name: getattr(caps, name) for name in CAPABILITY_NAMES},
+            "gaps": dict(caps.gaps),
+            "flavors": {f: outcomes.count_outcomes(r for r in mine if r.flavor == f) for f in FLAVORS},
+            "total": outcomes.count_outcomes(mine),
             "tests": {
                 _short_id(r.nodeid): {"flavor": r.flavor, "outcome": r.outcome, "detail": r.detail}
                 for r in sorted(mine, key=lambda r: r.nodeid)
@@ -357,14 +199,13 @@ def render_matrix_md(matrix: dict[str, Any]) -> str:
         f"Generated {matrix['generated']} — coodie {matrix['coodie_version']}, "
         f"hosts {', '.join(matrix['hosts'])}, driver selection: {matrix['selection']}.",
         "",
-        "| driver | flavour | " + " | ".join(OUTCOMES) + " |",
-        "|---|---|" + "---|" * len(OUTCOMES),
+        *outcomes.MARKDOWN_HEAD,
     ]
     for name, d in matrix["drivers"].items():
         if d["status"] in ("alias", "unavailable"):
             continue
         for flavor, counts in d["flavors"].items():
-            lines.append(f"| {name} | {flavor} | " + " | ".join(str(counts[o]) for o in OUTCOMES) + " |")
+            lines.append(outcomes.markdown_row(name, flavor, counts))
     not_run = {k: v for k, v in matrix["drivers"].items() if v["status"] in ("alias", "unavailable")}
     if not_run:
         lines += ["", "## Backends not run", ""]
@@ -413,13 +254,12 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     matrix = build_matrix(state)
     tr = terminalreporter
     tr.section("coodie driver matrix")
-    header = f"{'driver':<12} {'flavour':<8}" + "".join(f"{o:>9}" for o in OUTCOMES)
-    tr.write_line(header)
+    tr.write_line(outcomes.TERMINAL_HEAD)
     for name, d in matrix["drivers"].items():
         if d["status"] in ("alias", "unavailable"):
             continue
         for flavor, counts in d["flavors"].items():
-            tr.write_line(f"{name:<12} {flavor:<8}" + "".join(f"{counts[o]:>9}" for o in OUTCOMES))
+            tr.write_line(outcomes.terminal_row(name, flavor, counts))
     for d in matrix["drivers"].values():
         if d["status"] == "ran":
             for t, r in d["tests"].items():
@@ -581,17 +421,7 @@ class Api:
     # -------------------------------------------------------- running --
     def run(self, value: Any) -> Any:
         """The result of an API call: as is (sync) or awaited on the harness loop (aio)."""
-        if self.is_async:
-            if not inspect.isawaitable(value):
-                raise TypeError(
-                    f"aio flavour: expected an awaitable from the API, got {type(value).__name__}"
-                )
-            return self.ctx.run(value)
-        if inspect.isawaitable(value):
-            if inspect.iscoroutine(value):
-                value.close()
-            raise TypeError("sync flavour: the API returned an awaitable")
-        return value
+        return run_flavored(value, self.ctx.loop if self.is_async else None)
 
     def gather(self, values: Iterable[Any]) -> list[Any]:
         """Results of several calls; the aio flavour runs them concurrently."""
@@ -754,8 +584,8 @@ def api(driver_ctx: DriverContext, flavor: str, request: pytest.FixtureRequest) 
     coodie_drivers.register_driver("default", driver_ctx.driver, default=True)
     # Capability xfails are added only once the driver is up, so a setup failure
     # (node down, driver cannot connect) is an error, never an "expected failure".
-    wanted = _requirement_marks(request.node)
-    mark = _xfail_for(driver_ctx.driver.capabilities, wanted) if wanted else None
+    wanted = wanted_capabilities(request.node, "requires")
+    mark = xfail_for(driver_ctx.driver.capabilities, wanted) if wanted else None
     if mark is not None:
         request.node.add_marker(mark)
     yield Api(driver_ctx, flavor, request.node.nodeid)

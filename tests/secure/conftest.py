@@ -31,7 +31,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-import importlib
 import inspect
 import json
 import os
@@ -42,7 +41,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -51,15 +50,24 @@ import pytest
 import coodie
 import coodie.aio
 import coodie.sync
+from _support import outcomes
+from _support.backends import (
+    ENV_DRIVERS,
+    FLAVORS,
+    Backend,
+    Selection,
+    run_flavored,
+    select_backends,
+    wanted_capabilities,
+    xfail_for,
+)
 from coodie import drivers as coodie_drivers
 from coodie.drivers.base import AbstractDriver, Capabilities
 
-ENV_DRIVERS = "COODIE_TEST_DRIVERS"
 HOST = "127.0.0.1"
 CQL_PORT = 9042
 USERNAME = "cassandra"
 PASSWORD = "cassandra"
-FLAVORS = ("sync", "aio")
 KEYSPACE_PREFIX = "coodie_sec_"
 #: a whole test (connect, queries, checks) must finish within this many seconds
 TEST_DEADLINE = 60.0
@@ -69,106 +77,16 @@ TEARDOWN_DEADLINE = 60.0
 REPO_ROOT = Path(__file__).resolve().parents[2]
 NODE_SCRIPT = REPO_ROOT / "tools" / "cassandra" / "node.py"
 TLS_DIR = REPO_ROOT / ".cache" / "cassandra" / "secure" / "tls"
-CAPABILITY_NAMES = tuple(f.name for f in fields(Capabilities) if f.name != "gaps")
-OUTCOMES = ("passed", "xfailed", "failed", "error", "xpassed", "skipped")
 HERE = Path(__file__).resolve().parent
-
-
-# ------------------------------------------------------------------ backends --
-
-
-@dataclass
-class Backend:
-    driver_type: str
-    module_name: str
-    driver_class: type[AbstractDriver] | None = None
-    problem: str | None = None  # why it does not run (import error, alias)
-
-    @property
-    def capabilities(self) -> Capabilities:
-        assert self.driver_class is not None
-        return self.driver_class.capabilities
-
-
-def _load(driver_type: str) -> Backend:
-    module_name = coodie_drivers.BACKENDS[driver_type][0]
-    backend = Backend(driver_type, module_name)
-    try:
-        module = importlib.import_module(module_name)
-    except (ImportError, NotImplementedError) as exc:
-        cause = f" (caused by {type(exc.__cause__).__name__}: {exc.__cause__})" if exc.__cause__ else ""
-        backend.problem = f"{type(exc).__name__}: {exc}{cause}"
-        return backend
-    for obj in vars(module).values():
-        if (
-            isinstance(obj, type)
-            and issubclass(obj, AbstractDriver)
-            and driver_type in getattr(obj, "driver_types", ())
-        ):
-            backend.driver_class = obj
-            break
-    else:
-        backend.problem = f"{module_name} has no driver class for {driver_type!r}"
-    return backend
-
-
-@dataclass
-class Selection:
-    selected: list[Backend] = field(default_factory=list)
-    not_run: list[Backend] = field(default_factory=list)
-
-
-def select_backends(env_value: str | None) -> Selection:
-    """The backends to run, from ``COODIE_TEST_DRIVERS`` (or every one that imports)."""
-    known = list(coodie_drivers.BACKENDS)
-    selection = Selection()
-    if env_value is not None and env_value.strip():
-        names = list(dict.fromkeys(n.strip() for n in env_value.split(",") if n.strip()))
-        unknown = [n for n in names if n not in known]
-        if unknown:
-            raise pytest.UsageError(
-                f"{ENV_DRIVERS} names unknown driver type(s) {', '.join(unknown)}; known: {', '.join(known)}"
-            )
-        for name in names:
-            backend = _load(name)
-            if backend.problem:
-                raise pytest.UsageError(
-                    f"{ENV_DRIVERS} asks for driver type {name!r} but its backend cannot be loaded: {backend.problem}"
-                )
-            selection.selected.append(backend)
-        return selection
-    for name in known:
-        backend = _load(name)
-        if backend.problem is None:
-            twin = next((b for b in selection.selected if b.driver_class is backend.driver_class), None)
-            if twin is not None:
-                backend.problem = (
-                    f"alias of {twin.driver_type!r} (same class); run it with {ENV_DRIVERS}={name}"
-                )
-        (selection.not_run if backend.problem else selection.selected).append(backend)
-    if not selection.selected:
-        problems = "; ".join(f"{b.driver_type}: {b.problem}" for b in selection.not_run)
-        raise pytest.UsageError(f"no coodie driver backend can be loaded: {problems}")
-    return selection
 
 
 # --------------------------------------------------------------- run record --
 
 
 @dataclass
-class Record:
-    backend: str
-    flavor: str
-    outcome: str | None = None
-    detail: str | None = None
-    #: what the test saw (error chains, TLS versions), for the report
-    notes: list[str] = field(default_factory=list)
-
-
-@dataclass
 class State:
     selection: Selection
-    records: dict[str, Record] = field(default_factory=dict)
+    records: dict[str, outcomes.Record] = field(default_factory=dict)
 
 
 _STATE = pytest.StashKey[State]()
@@ -213,54 +131,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if not _mine(item) or "backend" not in params:
             continue
         backend: Backend = params["backend"]
-        state.records[item.nodeid] = Record(backend.driver_type, params.get("flavor", "-"))
-        wanted: list[str] = []
-        for mark in item.iter_markers("needs"):
-            for name in mark.args:
-                if name not in CAPABILITY_NAMES:
-                    raise pytest.UsageError(
-                        f"{item.nodeid}: @pytest.mark.needs({name!r}) is not a capability; "
-                        f"use one of {', '.join(CAPABILITY_NAMES)}"
-                    )
-                wanted.append(name)
-        caps = backend.capabilities
-        missing = [name for name in wanted if not getattr(caps, name)]
-        if missing:
-            reason = "; ".join(f"{name}: {caps.reason(name)}" for name in missing)
-            item.add_marker(pytest.mark.xfail(strict=True, reason=f"backend lacks {reason}"))
-
-
-def _crash(report: pytest.TestReport) -> str:
-    crash = getattr(report.longrepr, "reprcrash", None)
-    if crash is not None:
-        return str(crash.message).strip().splitlines()[0][:300]
-    lines = str(report.longrepr or "").strip().splitlines()
-    return (lines[-1] if lines else "")[:300]
+        state.records[item.nodeid] = outcomes.Record(
+            item.nodeid, backend.driver_type, params.get("flavor", "-")
+        )
+        mark = xfail_for(backend.capabilities, wanted_capabilities(item, "needs"))
+        if mark is not None:
+            item.add_marker(mark)
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     states = [s for s in _RUNNING if report.nodeid in s.records]
-    if not states:
-        return
-    record = states[0].records[report.nodeid]
-    xfail = getattr(report, "wasxfail", None)
-    if report.when == "setup" and report.failed:
-        record.outcome, record.detail = "error", _crash(report)
-    elif report.when == "setup" and report.skipped:
-        record.outcome, record.detail = (
-            ("xfailed", xfail) if xfail is not None else ("skipped", _crash(report))
-        )
-    elif report.when == "call":
-        if report.passed:
-            record.outcome, record.detail = ("xpassed", xfail) if xfail is not None else ("passed", None)
-        elif report.failed:
-            record.outcome, record.detail = "failed", _crash(report)
-        else:
-            record.outcome, record.detail = (
-                ("xfailed", xfail) if xfail is not None else ("skipped", _crash(report))
-            )
-    elif report.when == "teardown" and report.failed and record.outcome in (None, "passed", "xfailed"):
-        record.outcome, record.detail = "error", "teardown: " + _crash(report)
+    if states:
+        outcomes.record_outcome(states[0].records[report.nodeid], report)
 
 
 #: the state of the running session (``pytest_runtest_logreport`` gets no config)
@@ -282,8 +164,9 @@ def _short(nodeid: str) -> str:
 
 
 def _counts(state: State, driver_type: str, flavor: str) -> dict[str, int]:
-    mine = [r for r in state.records.values() if r.backend == driver_type and r.flavor == flavor]
-    return {o: sum(1 for r in mine if r.outcome == o) for o in OUTCOMES}
+    return outcomes.count_outcomes(
+        r for r in state.records.values() if r.driver_type == driver_type and r.flavor == flavor
+    )
 
 
 def build_report(state: State) -> dict[str, Any]:
@@ -298,7 +181,7 @@ def build_report(state: State) -> dict[str, Any]:
             "tests": {
                 _short(nodeid): {"outcome": r.outcome, "detail": r.detail, "notes": r.notes}
                 for nodeid, r in sorted(state.records.items())
-                if r.backend == backend.driver_type and r.outcome
+                if r.driver_type == backend.driver_type and r.outcome
             },
         }
     for backend in state.selection.not_run:
@@ -317,13 +200,12 @@ def render_report_md(report: dict[str, Any]) -> str:
         "",
         f"Generated {report['generated']}, coodie {report['coodie_version']}, node {report['node']}.",
         "",
-        "| driver | flavour | " + " | ".join(OUTCOMES) + " |",
-        "|---|---|" + "---|" * len(OUTCOMES),
+        *outcomes.MARKDOWN_HEAD,
     ]
     for name, d in report["drivers"].items():
         if d["status"] == "ran":
             for flavor, counts in d["flavors"].items():
-                lines.append(f"| {name} | {flavor} | " + " | ".join(str(counts[o]) for o in OUTCOMES) + " |")
+                lines.append(outcomes.markdown_row(name, flavor, counts))
     for name, d in report["drivers"].items():
         lines += ["", f"## {name}", ""]
         if d["status"] != "ran":
@@ -355,12 +237,13 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         return
     tr = terminalreporter
     tr.section("coodie secure-node matrix (password auth + TLS)")
-    tr.write_line(f"{'driver':<12} {'flavour':<8}" + "".join(f"{o:>9}" for o in OUTCOMES))
+    tr.write_line(outcomes.TERMINAL_HEAD)
     for backend in state.selection.selected:
         for flavor in FLAVORS:
-            counts = _counts(state, backend.driver_type, flavor)
             tr.write_line(
-                f"{backend.driver_type:<12} {flavor:<8}" + "".join(f"{counts[o]:>9}" for o in OUTCOMES)
+                outcomes.terminal_row(
+                    backend.driver_type, flavor, _counts(state, backend.driver_type, flavor)
+                )
             )
     for nodeid, r in sorted(state.records.items()):
         if r.outcome in ("xfailed", "failed", "error", "xpassed"):
@@ -482,7 +365,9 @@ class Api:
     test's own event loop for the aio flavour.
     """
 
-    def __init__(self, backend: Backend, flavor: str, node: SecureNode, record: Record | None = None) -> None:
+    def __init__(
+        self, backend: Backend, flavor: str, node: SecureNode, record: outcomes.Record | None = None
+    ) -> None:
         self.backend = backend
         self.record = record
         self.driver_type = backend.driver_type
@@ -509,14 +394,7 @@ class Api:
             self.record.notes.append(text)
 
     def run(self, value: Any) -> Any:
-        if not self.is_async:
-            if inspect.isawaitable(value):
-                raise TypeError("sync flavour: the API returned an awaitable")
-            return value
-        if not inspect.isawaitable(value):
-            raise TypeError(f"aio flavour: expected an awaitable, got {type(value).__name__}")
-        assert self.loop is not None
-        return self.loop.run_until_complete(value)
+        return run_flavored(value, self.loop)
 
     def connect(self, **options: Any) -> tuple[str, AbstractDriver]:
         """``init_coodie`` / ``init_coodie_async`` with these options; (registered name, driver)."""
