@@ -252,12 +252,7 @@ class Session:
     # ------------------------------------------------------- blocking side --
     def _open_sync(self, node: Node) -> Conn:
         o = self.options
-        sock = socket.create_connection(node.address, timeout=o.connect_timeout)
-        try:
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            native = _native.Connection(sock.detach(), max_streams=o.max_streams, tick=o.tick)
-        finally:
-            sock.close()
+        native = _native_connection(socket.create_connection(node.address, timeout=o.connect_timeout), o)
         conn = Conn(native, node, None)
         try:
             if o.tls is not None:
@@ -307,18 +302,8 @@ class Session:
                     return conn
                 try:
                     conn = self._open_sync(node)
-                except (
-                    OSError,
-                    ConnectionError,
-                    ServerError,
-                    ConnectionClosed,
-                    OperationTimedOut,
-                    ProtocolError,
-                    AuthenticationError,
-                ) as error:
-                    if isinstance(error, AuthenticationError) or (
-                        isinstance(error, ServerError) and getattr(error, "code", None) == AUTH_ERROR
-                    ):
+                except _OPEN_ERRORS as error:
+                    if _is_auth_failure(error):
                         raise
                     self._mark_down(node, error)
                     errors.append((node, error))
@@ -525,11 +510,7 @@ class Session:
             break
         if sock is None:
             raise last or OSError(f"cannot resolve {node}")
-        try:
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            native = _native.Connection(sock.detach(), max_streams=o.max_streams, tick=o.tick)
-        finally:
-            sock.close()
+        native = _native_connection(sock, o)
         conn = Conn(native, node, loop)
         try:
             if o.tls is not None:
@@ -579,14 +560,7 @@ class Session:
             if pending is not None and pending.get_loop() is loop:
                 try:
                     return await asyncio.shield(pending)
-                except (
-                    OSError,
-                    ConnectionError,
-                    ServerError,
-                    ConnectionClosed,
-                    OperationTimedOut,
-                    ProtocolError,
-                ) as error:
+                except _NODE_ERRORS as error:
                     errors.append((node, error))
                     continue
             if len(self._async) > len(self.nodes):
@@ -595,20 +569,10 @@ class Session:
             self._connecting[key] = fut
             try:
                 conn = await self._open_async(node, loop)
-            except (
-                OSError,
-                ConnectionError,
-                ServerError,
-                ConnectionClosed,
-                OperationTimedOut,
-                ProtocolError,
-                AuthenticationError,
-            ) as error:
+            except _OPEN_ERRORS as error:
                 fut.set_exception(error)
                 fut.exception()  # retrieved: waiters get it through shield
-                if isinstance(error, AuthenticationError) or (
-                    isinstance(error, ServerError) and getattr(error, "code", None) == AUTH_ERROR
-                ):
+                if _is_auth_failure(error):
                     raise
                 self._mark_down(node, error)
                 errors.append((node, error))
@@ -787,6 +751,35 @@ def _async_rows(conn: Conn, timeout: float | None) -> Any:
         return rows
 
     return query
+
+
+#: what connecting to (or through) one node can raise, short of a refused login: try the next node
+_NODE_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    ConnectionError,
+    ServerError,
+    ConnectionClosed,
+    OperationTimedOut,
+    ProtocolError,
+)
+#: what opening a connection can raise
+_OPEN_ERRORS: tuple[type[BaseException], ...] = (*_NODE_ERRORS, AuthenticationError)
+
+
+def _is_auth_failure(error: BaseException) -> bool:
+    """A refused login: every node would refuse it too."""
+    return isinstance(error, AuthenticationError) or (
+        isinstance(error, ServerError) and getattr(error, "code", None) == AUTH_ERROR
+    )
+
+
+def _native_connection(sock: socket.socket, options: ConnectionOptions) -> Any:
+    """The C connection over a connected socket (which it takes over)."""
+    try:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return _native.Connection(sock.detach(), max_streams=options.max_streams, tick=options.tick)
+    finally:
+        sock.close()
 
 
 def _no_host(errors: list[tuple[Node, BaseException]]) -> ConnectionError:
