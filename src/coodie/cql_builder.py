@@ -7,6 +7,7 @@ stays bounded by the query shapes a program uses.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -171,12 +172,22 @@ def build_insert(
     if_not_exists: bool = False,
     timestamp: int | None = None,
 ) -> tuple[str, Params]:
-    names = ", ".join(quote(k) for k in data)
-    marks = ", ".join("?" * len(data))
-    using, using_params = using_clause(ttl, timestamp)
-    lwt = " IF NOT EXISTS" if if_not_exists else ""
-    cql = f"INSERT INTO {qualified(keyspace, table)} ({names}) VALUES ({marks}){lwt}{using}"
+    using_params = [int(v) for v in (ttl, timestamp) if v is not None]
+    cql = _insert_text(table, keyspace, tuple(data), ttl is not None, timestamp is not None, if_not_exists)
     return cql, [*data.values(), *using_params]
+
+
+@functools.lru_cache(maxsize=1024)
+def _insert_text(
+    table: str, keyspace: str, names: tuple[str, ...], ttl: bool, timestamp: bool, if_not_exists: bool
+) -> str:
+    """The INSERT text of one statement shape; every ``save()`` of a model reuses it."""
+    using = [part for part, wanted in (("TTL ?", ttl), ("TIMESTAMP ?", timestamp)) if wanted]
+    using_text = " USING " + " AND ".join(using) if using else ""
+    lwt = " IF NOT EXISTS" if if_not_exists else ""
+    columns = ", ".join(quote(k) for k in names)
+    marks = ", ".join("?" * len(names))
+    return f"INSERT INTO {qualified(keyspace, table)} ({columns}) VALUES ({marks}){lwt}{using_text}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -116,8 +116,9 @@ class DocumentBase(BaseModel):
     # ----------------------------------------------------------- row mapping --
     @classmethod
     def _from_row(cls: type[D], row: Mapping[str, Any]) -> D:
-        """Build a document from a driver row (canonical values)."""
-        data = dict(row)
+        """Build a document from a driver row (canonical values). The row dict is the
+        driver's fresh one, fixed in place rather than copied."""
+        data = row if isinstance(row, dict) else dict(row)
         for name, fix in cls._schema().read_fixes:
             data[name] = fix(data.get(name))
         return cls.model_validate(data)
@@ -188,7 +189,7 @@ class DocumentBase(BaseModel):
     ) -> Plan[LWTResult | None]:
         """``update(**kwargs)``: column keywords are SET; option keywords that are not
         columns (timestamp, consistency, serial_consistency, timeout, batch) are options."""
-        schema = self._schema()
+        driver, keyspace, schema = self._target()
         fields = {k: v for k, v in kwargs.items() if k in schema.by_name or k not in _UPDATE_OPTIONS}
         opts = {k: v for k, v in kwargs.items() if k not in fields}
         timestamp: int | None = opts.get("timestamp")
@@ -196,7 +197,6 @@ class DocumentBase(BaseModel):
         serial_consistency = opts.get("serial_consistency")
         timeout: float | None = opts.get("timeout")
         batch: BatchBase | None = opts.get("batch")
-        driver, keyspace, schema = self._target()
         if not fields:
             return None
         _check_ttl(ttl)
@@ -305,8 +305,6 @@ def _options(
     consistency: str | Consistency | None,
     timeout: float | None,
     serial_consistency: str | Consistency | None = None,
-    page_size: int | None = None,
-    paging_state: bytes | None = None,
 ) -> ExecOptions:
     return ExecOptions(
         consistency=Consistency.parse(consistency) if consistency is not None else None,
@@ -316,8 +314,6 @@ def _options(
             else None
         ),
         timeout=timeout,
-        page_size=page_size,
-        paging_state=paging_state,
     )
 
 
@@ -376,8 +372,6 @@ def _collection_assignment(col: Column, op: str, value: Any) -> Assignment:
         keys = set(value) if not isinstance(value, (str, bytes)) else {value}
         return Assignment(col.name, "remove", (keys,))
     checked = col.validate(value)
-    if kind == "list" and op in ("add", "append"):
-        return Assignment(col.name, "append", (checked,))
     if op in ("add", "update", "append"):
         return Assignment(col.name, "append", (checked,))
     if op == "prepend":

@@ -23,9 +23,15 @@ from coodie.cql_builder import (
     build_update,
     quote,
 )
-from coodie.document import DocumentBase, _check_ttl, _options, parse_assignments, parse_if_conditions
-from coodie.drivers.base import Consistency, ExecOptions, Statement
-from coodie.exceptions import FilteringRequiredError, InvalidQueryError
+from coodie.document import DocumentBase, _check_ttl, parse_assignments, parse_if_conditions
+from coodie.drivers.base import AbstractDriver, Consistency, ExecOptions, Statement
+from coodie.exceptions import (
+    CoodieError,
+    DocumentNotFound,
+    FilteringRequiredError,
+    InvalidQueryError,
+    MultipleDocumentsFound,
+)
 from coodie.plan import Plan, execute
 from coodie.results import LWTResult, PagedResult
 from coodie.schema import Column, TableSchema
@@ -160,8 +166,11 @@ class BaseQuerySet(Generic[D]):
         return type(self)(self._doc, new)
 
     def __repr__(self) -> str:
-        cql, params = self._select()
-        return f"<{type(self).__name__} {cql!r} {params!r}>"
+        try:
+            _, statement = self._select()
+        except CoodieError as exc:  # no driver yet, or a query the server would refuse
+            return f"<{type(self).__name__} of {self._doc.__name__}: {exc}>"
+        return f"<{type(self).__name__} {statement.cql!r} {list(statement.params)!r}>"
 
     # ------------------------------------------------------------- chaining --
     def filter(self, **filters: Any) -> Self:
@@ -277,16 +286,16 @@ class BaseQuerySet(Generic[D]):
         count: bool = False,
         expressions: tuple[str, ...] = (),
         json: bool = False,
-    ) -> tuple[str, list[Any]]:
-        """The SELECT of this query; ``count``/``expressions`` make it a one-row aggregate."""
+    ) -> tuple[AbstractDriver, Statement]:
+        """The driver and SELECT of this query; ``count``/``expressions`` make it a one-row aggregate."""
         s = self._state
-        _, keyspace, schema = self._doc._target()
+        driver, keyspace, schema = self._doc._target()
         check_filtering(schema, s.filters, s.allow_filtering)
         aggregate = count or bool(expressions)
         if count:
             expressions = ("COUNT(*)",)
         cols = expressions or tuple(quote(c) for c in (columns if columns is not None else self._selected()))
-        return build_select(
+        cql, params = build_select(
             Select(
                 keyspace=keyspace,
                 table=schema.table,
@@ -300,6 +309,7 @@ class BaseQuerySet(Generic[D]):
                 json=json,
             )
         )
+        return driver, Statement(cql, tuple(params), idempotent=True)
 
     def _options(self, *, page_size: int | None = None, paging_state: bytes | None = None) -> ExecOptions:
         s = self._state
@@ -324,10 +334,9 @@ class BaseQuerySet(Generic[D]):
     # ------------------------------------------------------ terminal plans --
     def _plan_page(self) -> Plan[PagedResult[Any]]:
         """One page (``fetch_size`` rows from ``page(state)``), or everything without fetch_size."""
-        cql, params = self._select()
-        driver = self._doc._driver()
+        driver, statement = self._select()
         options = self._options(page_size=self._state.fetch_size, paging_state=self._state.paging_state)
-        result = yield from execute(driver, Statement(cql, tuple(params), idempotent=True), options)
+        result = yield from execute(driver, statement, options)
         return PagedResult(self._map_rows(result.rows), result.paging_state)
 
     def _plan_all(self) -> Plan[list[Any]]:
@@ -348,10 +357,8 @@ class BaseQuerySet(Generic[D]):
         return items[0] if items else None
 
     def _plan_count(self) -> Plan[int]:
-        cql, params = self._select(count=True)
-        result = yield from execute(
-            self._doc._driver(), Statement(cql, tuple(params), idempotent=True), self._options()
-        )
+        driver, statement = self._select(count=True)
+        result = yield from execute(driver, statement, self._options())
         if not result.rows:
             return 0
         value = next(iter(result.rows[0].values()))
@@ -359,10 +366,10 @@ class BaseQuerySet(Generic[D]):
 
     def _plan_scalars(self, expressions: dict[str, str]) -> Plan[dict[str, Any]]:
         """One row of aggregate/function expressions (``{"total": 'SUM("price")'}``)."""
-        cql, params = self._select(expressions=tuple(f"{e} AS {quote(n)}" for n, e in expressions.items()))
-        result = yield from execute(
-            self._doc._driver(), Statement(cql, tuple(params), idempotent=True), self._options()
+        driver, statement = self._select(
+            expressions=tuple(f"{e} AS {quote(n)}" for n, e in expressions.items())
         )
+        result = yield from execute(driver, statement, self._options())
         row = result.rows[0] if result.rows else {}
         return {n: row.get(n) for n in expressions}
 
@@ -387,15 +394,11 @@ class BaseQuerySet(Generic[D]):
         return values["value"]
 
     def _plan_json(self) -> Plan[list[str]]:
-        cql, params = self._select(json=True)
-        result = yield from execute(
-            self._doc._driver(), Statement(cql, tuple(params), idempotent=True), self._options()
-        )
+        driver, statement = self._select(json=True)
+        result = yield from execute(driver, statement, self._options())
         return [str(next(iter(r.values()))) for r in result.rows]
 
     def _plan_find_one(self) -> Plan[Any]:
-        from coodie.exceptions import MultipleDocumentsFound
-
         items = yield from self.limit(2)._plan_all()
         if len(items) > 1:
             raise MultipleDocumentsFound(
@@ -404,8 +407,6 @@ class BaseQuerySet(Generic[D]):
         return items[0] if items else None
 
     def _plan_get(self) -> Plan[Any]:
-        from coodie.exceptions import DocumentNotFound
-
         doc = yield from self._plan_find_one()
         if doc is None:
             raise DocumentNotFound(f"{self._doc.__name__}: no row matches {self._describe()}")
@@ -429,7 +430,7 @@ class BaseQuerySet(Generic[D]):
             if_exists=s.if_exists,
             if_conditions=() if s.if_exists else conditions,
         )
-        options = _options(s.consistency, s.timeout, s.serial_consistency)
+        options = self._options()
         result = yield from execute(driver, Statement(cql, tuple(params)), options)
         return LWTResult.from_rows(result.rows) if (s.if_exists or conditions) else None
 
@@ -455,18 +456,19 @@ class BaseQuerySet(Generic[D]):
             if_exists=s.if_exists,
             if_conditions=() if s.if_exists else conditions,
         )
-        options = _options(s.consistency, s.timeout, s.serial_consistency)
+        options = self._options()
         result = yield from execute(driver, Statement(cql, tuple(params)), options)
         return LWTResult.from_rows(result.rows) if (s.if_exists or conditions) else None
 
     def _plan_create(self, fields: Mapping[str, Any]) -> Plan[LWTResult | None]:
         s = self._state
         driver, keyspace, schema = self._doc._target()
-        data = {schema.column(k).name: schema.column(k).validate(v) for k, v in fields.items()}
+        columns = {k: schema.column(k) for k in fields}
+        data = {columns[k].name: columns[k].validate(v) for k, v in fields.items()}
         cql, params = build_insert(
             schema.table, keyspace, data, ttl=s.ttl, if_not_exists=s.if_not_exists, timestamp=s.timestamp
         )
-        options = _options(s.consistency, s.timeout, s.serial_consistency)
+        options = self._options()
         result = yield from execute(driver, Statement(cql, tuple(params)), options)
         return LWTResult.from_rows(result.rows) if s.if_not_exists else None
 

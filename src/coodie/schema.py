@@ -1,6 +1,6 @@
 """From a model class to its table: columns, keys, indexes and options.
 
-Computed once per class (``schema_of``) and cached on it; everything that builds
+Computed once per model class (``DocumentBase._schema``); everything that builds
 CQL or maps rows reads this.
 """
 
@@ -17,7 +17,15 @@ from pydantic import BaseModel, TypeAdapter
 
 from coodie import fields as f
 from coodie.exceptions import SchemaError
-from coodie.types import CqlType, cql_type_of, empty_collection, snake_case, udt_type_name
+from coodie.types import (
+    CqlType,
+    cql_type_of,
+    empty_collection,
+    nanoseconds_to_time,
+    snake_case,
+    time_to_nanoseconds,
+    udt_type_name,
+)
 
 
 @dataclass
@@ -90,27 +98,25 @@ class TableSchema:
     columns: list[Column]
     options: dict[str, Any] = field(default_factory=dict)
     counter_table: bool = False
-    by_name: dict[str, Column] = field(default_factory=dict)
-
-    read_fixes: list[tuple[str, Callable[[Any], Any]]] = field(default_factory=list)
+    # derived once here: every write and read uses them
+    by_name: dict[str, Column] = field(init=False)
+    read_fixes: list[tuple[str, Callable[[Any], Any]]] = field(init=False)
+    partition_keys: list[Column] = field(init=False)
+    clustering_keys: list[Column] = field(init=False)
+    primary_key: list[Column] = field(init=False)
 
     def __post_init__(self) -> None:
         self.by_name = {c.name: c for c in self.columns}
         self.read_fixes = [(c.name, c.read_fix) for c in self.columns if c.read_fix is not None]
-
-    @property
-    def partition_keys(self) -> list[Column]:
-        keys = [c for c in self.columns if c.definition.primary_key]
-        return sorted(keys, key=lambda c: c.definition.partition_key_index)
-
-    @property
-    def clustering_keys(self) -> list[Column]:
-        keys = [c for c in self.columns if c.definition.clustering_key]
-        return sorted(keys, key=lambda c: c.definition.clustering_key_index)
-
-    @property
-    def primary_key(self) -> list[Column]:
-        return self.partition_keys + self.clustering_keys
+        self.partition_keys = sorted(
+            (c for c in self.columns if c.definition.primary_key),
+            key=lambda c: c.definition.partition_key_index,
+        )
+        self.clustering_keys = sorted(
+            (c for c in self.columns if c.definition.clustering_key),
+            key=lambda c: c.definition.clustering_key_index,
+        )
+        self.primary_key = self.partition_keys + self.clustering_keys
 
     @property
     def definitions(self) -> list[ColumnDefinition]:
@@ -266,17 +272,6 @@ def _base_type(annotation: Any) -> Any:
             annotation = args[0]
             continue
         return annotation
-
-
-def nanoseconds_to_time(ns: int) -> dt.time:
-    seconds, rest = divmod(ns, 1_000_000_000)
-    minutes, second = divmod(seconds, 60)
-    hour, minute = divmod(minutes, 60)
-    return dt.time(hour, minute, second, rest // 1000)
-
-
-def time_to_nanoseconds(t: dt.time) -> int:
-    return ((t.hour * 60 + t.minute) * 60 + t.second) * 1_000_000_000 + t.microsecond * 1000
 
 
 def _is_optional(annotation: Any) -> bool:

@@ -38,6 +38,21 @@ class CqlDuration:
             raise ValueError(f"{self!r}: months, days and nanoseconds must all have the same sign")
 
 
+NANOS_PER_DAY = 86_400_000_000_000
+
+
+def nanoseconds_to_time(ns: int) -> dt.time:
+    """A CQL ``time`` (nanoseconds since midnight) as ``datetime.time`` (to the microsecond, truncated)."""
+    seconds, rest = divmod(ns, 1_000_000_000)
+    minutes, second = divmod(seconds, 60)
+    hour, minute = divmod(minutes, 60)
+    return dt.time(hour, minute, second, rest // 1000)
+
+
+def time_to_nanoseconds(t: dt.time) -> int:
+    return ((t.hour * 60 + t.minute) * 60 + t.second) * 1_000_000_000 + t.microsecond * 1000
+
+
 # ------------------------------------------------------------------ the type tree --
 
 COLLECTIONS = ("list", "set", "map")

@@ -17,6 +17,8 @@ from typing import Any, Generic, TypeVar
 
 from coodie import exceptions as exc_mod
 from coodie.drivers.base import ExecOptions, Row
+from coodie.types import NANOS_PER_DAY
+from coodie.types import nanoseconds_to_time as _time_of_day
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -141,20 +143,16 @@ def row_converter_of(plan: Sequence[tuple[str, Converter]]) -> Callable[[Row], R
 def nanoseconds_to_time(ns: int, *, sender: str) -> dt.time:
     """A CQL ``time`` given as nanoseconds since midnight as a ``datetime.time``, for a driver that
     sends time with microsecond precision (``sender`` says which, in the error message)."""
-    if not 0 <= ns < 86_400_000_000_000:
+    if not 0 <= ns < NANOS_PER_DAY:
         raise exc_mod.InvalidQueryError(
             f"time value {ns!r}: nanoseconds since midnight must be in [0, 86400e9)"
         )
-    micros, rest = divmod(ns, 1000)
-    if rest:
+    if ns % 1000:
         raise exc_mod.InvalidQueryError(
             f"time value {ns} ns: {sender} time with microsecond precision; {ns} is not a whole number of "
             "microseconds"
         )
-    seconds, micros = divmod(micros, 1_000_000)
-    minutes, seconds = divmod(seconds, 60)
-    hours, minutes = divmod(minutes, 60)
-    return dt.time(hours, minutes, seconds, micros)
+    return _time_of_day(ns)
 
 
 # ------------------------------------------------------------------ errors --
@@ -197,8 +195,8 @@ def chained(
 def translating(
     translate: Callable[[BaseException], exc_mod.CoodieError], *, release: Callable[[], object] | None = None
 ) -> Iterator[None]:
-    """Connecting: a driver's exception leaves the block translated (coodie's own pass as they are);
-    on any error, ``release()`` first frees what was opened."""
+    """A driver's exception leaves the block translated (coodie's own pass as they are); on any
+    error, ``release()`` first frees what was opened (used when connecting)."""
     try:
         yield
     except exc_mod.CoodieError:

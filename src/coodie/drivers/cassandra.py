@@ -332,34 +332,26 @@ class CassandraDriver(AbstractDriver):
 
     def run(self, statement: Statement, options: ExecOptions = DEFAULT_OPTIONS) -> ResultPage:
         prepared = self._prepare(statement.cql) if statement.prepare or statement.params else None
-        try:
+        with translating(translate_error):
             future = self._send(self._query(statement, prepared, options), options)
             rows = list(future.result().current_rows)
             while not options.paged and future.has_more_pages:
                 future.start_fetching_next_page()
                 rows.extend(future.result().current_rows)
-        except exc_mod.CoodieError:
-            raise
-        except Exception as error:
-            raise translate_error(error) from error
         state = future._paging_state if options.paged else None
         return ResultPage(self._convert(future._col_names, future._col_types, rows), state)
 
     async def run_async(self, statement: Statement, options: ExecOptions = DEFAULT_OPTIONS) -> ResultPage:
         prepared = await self._prepare_async(statement.cql) if statement.prepare or statement.params else None
-        try:
+        with translating(translate_error):
             future = self._send(self._query(statement, prepared, options), options)
-        except exc_mod.CoodieError:
-            raise
-        except Exception as error:
-            raise translate_error(error) from error
         rows = await _collect(future, all_pages=not options.paged)
         state = future._paging_state if options.paged else None
         return ResultPage(self._convert(future._col_names, future._col_types, rows), state)
 
     def _batch(
         self,
-        prepared: list[_Prepared | None],
+        prepared: list[_Prepared],
         statements: Sequence[Statement],
         batch_type: BatchType,
         options: ExecOptions,
@@ -370,9 +362,7 @@ class CassandraDriver(AbstractDriver):
             )
         batch = BatchStatement(batch_type=_BATCH_TYPES[batch_type])
         for p, s in zip(prepared, statements):
-            batch.add(
-                p.bind(s.params) if p is not None else SimpleStatement(s.cql), None if p else s.params or None
-            )
+            batch.add(p.bind(s.params))
         if options.consistency is not None:
             batch.consistency_level = int(options.consistency)
         if options.serial_consistency is not None:
@@ -383,25 +373,17 @@ class CassandraDriver(AbstractDriver):
         self, statements: Sequence[Statement], batch_type: BatchType, options: ExecOptions = DEFAULT_OPTIONS
     ) -> ResultPage:
         prepared = [self._prepare(s.cql) for s in statements]
-        try:
-            future = self._send(self._batch(list(prepared), statements, batch_type, options), options)
+        with translating(translate_error):
+            future = self._send(self._batch(prepared, statements, batch_type, options), options)
             rows = list(future.result().current_rows)
-        except exc_mod.CoodieError:
-            raise
-        except Exception as error:
-            raise translate_error(error) from error
         return ResultPage(self._convert(future._col_names, future._col_types, rows))
 
     async def run_batch_async(
         self, statements: Sequence[Statement], batch_type: BatchType, options: ExecOptions = DEFAULT_OPTIONS
     ) -> ResultPage:
         prepared = [await self._prepare_async(s.cql) for s in statements]
-        try:
-            future = self._send(self._batch(list(prepared), statements, batch_type, options), options)
-        except exc_mod.CoodieError:
-            raise
-        except Exception as error:
-            raise translate_error(error) from error
+        with translating(translate_error):
+            future = self._send(self._batch(prepared, statements, batch_type, options), options)
         rows = await _collect(future, all_pages=False)
         return ResultPage(self._convert(future._col_names, future._col_types, rows))
 
