@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
-from typing import Any, Generic, TypeVar
+from dataclasses import dataclass
+from typing import Any, Generic, NamedTuple, TypeVar
 
 from typing_extensions import Self
 
@@ -62,8 +62,9 @@ class Filter:
     token: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class QueryState:
+class QueryState(NamedTuple):
+    """Everything a QuerySet has been told; immutable, copied with ``_replace`` per chained call."""
+
     filters: tuple[Filter, ...] = ()
     limit: int | None = None
     per_partition_limit: int | None = None
@@ -82,9 +83,6 @@ class QueryState:
     timestamp: int | None = None
     if_not_exists: bool = False
     if_exists: bool = False
-
-
-_STATE_FIELDS = tuple(f.name for f in fields(QueryState))
 
 
 def parse_filter(schema: TableSchema, key: str, value: Any) -> Filter:
@@ -156,14 +154,10 @@ class BaseQuerySet(Generic[D]):
 
     def __init__(self, doc_cls: type[D], state: QueryState | None = None) -> None:
         self._doc = doc_cls
-        self._state = state or QueryState()
+        self._state = state if state is not None else QueryState()
 
     def _with(self, **changes: Any) -> Self:
-        # dataclasses.replace re-runs __init__ and costs several µs per chained call
-        old, new = self._state, object.__new__(QueryState)
-        for name in _STATE_FIELDS:
-            object.__setattr__(new, name, changes[name] if name in changes else getattr(old, name))
-        return type(self)(self._doc, new)
+        return type(self)(self._doc, self._state._replace(**changes))
 
     def __repr__(self) -> str:
         try:
