@@ -15,7 +15,7 @@ FUZZ_SECONDS ?= 5
         asan-python integration-cassandra-driver compare bench clean
 
 help:
-	@echo "make compare   - run the driver comparison against the local Cassandra node"
+	@echo "make compare   - run the driver comparison against the local Cassandra node (QUICK=1, FULL=1)"
 	@echo "make test      - run every test (starts and stops the node when needed)"
 	@echo "make setup     - venv, Python deps, C extension build, Cassandra jars (idempotent)"
 	@echo "make db-start | db-stop | db-status | db-logs | db-start-secure"
@@ -59,8 +59,8 @@ db-logs:
 
 # ---------------------------------------------------------------- checks --
 lint: venv
-	$(VENV)/bin/ruff check src tests tools
-	$(VENV)/bin/ruff format --check src tests tools
+	$(VENV)/bin/ruff check src tests tools compare
+	$(VENV)/bin/ruff format --check src tests tools compare
 
 typecheck: venv
 	$(VENV)/bin/mypy
@@ -93,7 +93,7 @@ CD_VENV := .venvs/cassandra-driver
 $(CD_VENV)/.installed: pyproject.toml setup.py
 	$(PYTHON) -m venv $(CD_VENV)
 	$(CD_VENV)/bin/python -m pip install -q --upgrade pip
-	$(CD_VENV)/bin/python -m pip install -q -e ".[dev,cassandra]"
+	$(CD_VENV)/bin/python -m pip install -q -e ".[dev,cassandra,bench]"
 	@touch $@
 
 integration-cassandra-driver: $(CD_VENV)/.installed db-fetch
@@ -112,8 +112,11 @@ test: setup lint typecheck c-test c-asan-test fuzz unit asan-python
 	$(MAKE) --no-print-directory integration-secure
 
 # ---------------------------------------------------------------- the main job --
-compare: setup
-	sh tools/with-node.sh $(PY) -m coodie.compare
+# QUICK=1: fewer, shorter rounds (about 3 minutes); FULL=1: publication-grade rounds.
+# COMPARE_ARGS passes anything else (--drivers, --benchmarks, --rounds, --duration, --render DIR).
+compare: setup $(CD_VENV)/.installed
+	sh tools/with-node.sh $(PY) -m compare $(if $(filter 1,$(QUICK)),--quick) \
+	  $(if $(filter 1,$(FULL)),--full) $(COMPARE_ARGS)
 
 bench: setup
 	sh tools/with-node.sh $(PY) benchmarks/odm_overhead.py

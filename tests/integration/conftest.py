@@ -12,7 +12,7 @@ Driver selection
     there that cannot be imported stops the run with an error. Without the
     variable every backend of ``coodie.drivers.BACKENDS`` whose module imports
     runs; the others are listed (with the import error) in the terminal summary
-    and in ``results/matrix.md``. A driver type served by the same driver class
+    and in the matrix (see Results). A driver type served by the same driver class
     as one already selected (``cassandra`` = ``scylla`` backend) is listed as
     an alias instead of running the suite twice.
 
@@ -29,8 +29,15 @@ Capabilities
     cannot connect gives errors, not expected failures.
 
 Results
-    Per-driver outcomes go to ``results/matrix.md`` and ``results/matrix.json``
-    and a per-driver table is printed in the terminal summary.
+    Each run writes its per-driver outcomes to ``$COODIE_RESULTS_DIR/matrix/<run-key>.json``
+    (``COODIE_RESULTS_DIR`` defaults to ``<rootdir>/results``; the run key names the
+    driver types that ran, sorted and joined with ``+``, e.g. ``acsylla+native+python-rs+scylla``
+    or ``cassandra``), so the runs of ``make test`` in different environments do not
+    overwrite each other. Then ``$COODIE_RESULTS_DIR/matrix.json`` and ``matrix.md`` are
+    rebuilt from every run file of that folder (``compare.matrix.write_merged``): per
+    driver type the entry of the newest run in which it ran, else its newest entry. Delete
+    the ``matrix/`` folder to forget old runs. A per-driver table of this run is printed in
+    the terminal summary.
 """
 
 import asyncio
@@ -38,7 +45,6 @@ import contextlib
 import datetime as dt
 import hashlib
 import inspect
-import json
 import os
 import re
 import secrets
@@ -49,6 +55,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from compare import matrix as compare_matrix
 
 import coodie
 import coodie.aio
@@ -192,48 +199,8 @@ def build_matrix(state: HarnessState) -> dict[str, Any]:
     }
 
 
-def render_matrix_md(matrix: dict[str, Any]) -> str:
-    lines = [
-        "# coodie integration matrix",
-        "",
-        f"Generated {matrix['generated']} — coodie {matrix['coodie_version']}, "
-        f"hosts {', '.join(matrix['hosts'])}, driver selection: {matrix['selection']}.",
-        "",
-        *outcomes.MARKDOWN_HEAD,
-    ]
-    for name, d in matrix["drivers"].items():
-        if d["status"] in ("alias", "unavailable"):
-            continue
-        for flavor, counts in d["flavors"].items():
-            lines.append(outcomes.markdown_row(name, flavor, counts))
-    not_run = {k: v for k, v in matrix["drivers"].items() if v["status"] in ("alias", "unavailable")}
-    if not_run:
-        lines += ["", "## Backends not run", ""]
-        lines += [f"- **{name}** ({d['status']}): {d['reason']}" for name, d in not_run.items()]
-    for name, d in matrix["drivers"].items():
-        if d["status"] in ("alias", "unavailable"):
-            continue
-        lines += ["", f"## {name}", ""]
-        lines.append(f"Driver: {d['driver'] or '?'} {d['driver_version'] or ''}".rstrip())
-        if d["init_error"]:
-            lines += ["", f"Could not connect: {d['init_error']}"]
-        if d["teardown_error"]:
-            lines += ["", f"Cleanup failed: {d['teardown_error']}"]
-        if d["gaps"]:
-            lines += ["", "Declared capability gaps:", ""]
-            lines += [f"- `{cap}`: {why}" for cap, why in d["gaps"].items()]
-        for outcome, title in (
-            ("failed", "Failures"),
-            ("error", "Errors"),
-            ("xpassed", "Unexpected passes"),
-            ("xfailed", "Expected failures"),
-            ("skipped", "Skipped"),
-        ):
-            hits = [(t, r) for t, r in d["tests"].items() if r["outcome"] == outcome]
-            if hits:
-                lines += ["", f"{title}:", ""]
-                lines += [f"- `{t}` — {r['detail'] or ''}".rstrip(" —") for t, r in hits]
-    return "\n".join(lines) + "\n"
+def ran_driver_types(matrix: dict[str, Any]) -> list[str]:
+    return [name for name, d in matrix["drivers"].items() if d["status"] == "ran"]
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -241,10 +208,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if not any(r.outcome for r in state.records.values()):
         return
     matrix = build_matrix(state)
-    out = session.config.rootpath / "results"
-    out.mkdir(exist_ok=True)
-    (out / "matrix.json").write_text(json.dumps(matrix, indent=2, sort_keys=False, default=str) + "\n")
-    (out / "matrix.md").write_text(render_matrix_md(matrix))
+    folder = compare_matrix.results_dir(session.config.rootpath) / "matrix"
+    compare_matrix.write_run(folder, compare_matrix.run_key(ran_driver_types(matrix)), matrix)
+    compare_matrix.write_merged(folder)
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
@@ -268,7 +234,11 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     for name, d in matrix["drivers"].items():
         if d["status"] in ("alias", "unavailable"):
             tr.write_line(f"not run: {name} ({d['status']}): {d['reason']}")
-    tr.write_line(f"written: {config.rootpath / 'results' / 'matrix.md'} and matrix.json")
+    out = compare_matrix.results_dir(config.rootpath)
+    run_file = out / "matrix" / f"{compare_matrix.run_key(ran_driver_types(matrix))}.json"
+    tr.write_line(
+        f"written: {run_file}; merged with the other runs there into {out / 'matrix.md'} and matrix.json"
+    )
 
 
 # -------------------------------------------------------------- the driver --

@@ -24,6 +24,11 @@ fails too.
 
 Every test body runs on a worker thread with a deadline (``TEST_DEADLINE``): a
 driver that hangs fails its test instead of blocking the run.
+
+Each run writes its report to ``$COODIE_RESULTS_DIR/secure/<run-key>.json``
+(default ``<rootdir>/results``; the key names the driver types that ran), and
+``secure.json`` / ``secure.md`` beside that folder are rebuilt from every run
+file in it, as for the integration matrix (``compare.matrix``).
 """
 
 from __future__ import annotations
@@ -46,6 +51,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from compare import matrix as compare_matrix
 
 import coodie
 import coodie.aio
@@ -173,32 +179,45 @@ def build_report(state: State) -> dict[str, Any]:
     drivers: dict[str, Any] = {}
     for backend in state.selection.selected:
         caps = backend.capabilities
+        tests = {
+            _short(nodeid): {"outcome": r.outcome, "detail": r.detail, "notes": r.notes}
+            for nodeid, r in sorted(state.records.items())
+            if r.driver_type == backend.driver_type and r.outcome
+        }
         drivers[backend.driver_type] = {
-            "status": "ran",
+            # "not run" (no test of it ran, e.g. deselected) never replaces a run in the merge
+            "status": "ran" if tests else "not run",
             "capabilities": {"tls": caps.tls, "password_auth": caps.password_auth},
             "gaps": {name: caps.reason(name) for name in ("tls", "password_auth") if not getattr(caps, name)},
             "flavors": {f: _counts(state, backend.driver_type, f) for f in FLAVORS},
-            "tests": {
-                _short(nodeid): {"outcome": r.outcome, "detail": r.detail, "notes": r.notes}
-                for nodeid, r in sorted(state.records.items())
-                if r.driver_type == backend.driver_type and r.outcome
-            },
+            "tests": tests,
         }
+        if not tests:
+            drivers[backend.driver_type]["reason"] = "selected, but none of its tests ran"
     for backend in state.selection.not_run:
         drivers[backend.driver_type] = {"status": "not run", "reason": backend.problem}
     return {
         "generated": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "coodie_version": coodie.__version__,
+        "selection": "explicit" if state.selection.explicit else "default",
         "node": f"{HOST}:{CQL_PORT} (secure variant)",
         "drivers": drivers,
     }
 
 
 def render_report_md(report: dict[str, Any]) -> str:
+    """The secure matrix as Markdown: one run's report or the merge of several (``runs``)."""
+    runs: list[dict[str, Any]] = report.get("runs", [])
+    sources: dict[str, str] = report.get("sources", {})
+    made = (
+        f"Merged {report['generated']} from {len(runs)} run(s)"
+        if runs
+        else f"Generated {report['generated']}"
+    )
     lines = [
         "# coodie secure-node matrix (password auth + client TLS)",
         "",
-        f"Generated {report['generated']}, coodie {report['coodie_version']}, node {report['node']}.",
+        f"{made}, coodie {report.get('coodie_version', '?')}, node {report.get('node', '?')}.",
         "",
         *outcomes.MARKDOWN_HEAD,
     ]
@@ -206,10 +225,20 @@ def render_report_md(report: dict[str, Any]) -> str:
         if d["status"] == "ran":
             for flavor, counts in d["flavors"].items():
                 lines.append(outcomes.markdown_row(name, flavor, counts))
+    if runs:
+        lines += ["", "## Runs", ""]
+        for run in runs:
+            took = [name for name, file in sources.items() if file == run["file"]]
+            lines.append(
+                f"- `{run['file']}` — generated {run['generated']}; "
+                f"entries used: {', '.join(took) if took else 'none (superseded)'}"
+            )
     for name, d in report["drivers"].items():
         lines += ["", f"## {name}", ""]
+        if name in sources:
+            lines += [f"From run: `{sources[name]}`", ""]
         if d["status"] != "ran":
-            lines.append(f"Not run: {d['reason']}")
+            lines.append(f"Not run: {d.get('reason')}")
             continue
         for cap, why in d["gaps"].items():
             lines.append(f"- declared gap `{cap}`: {why}")
@@ -220,15 +249,18 @@ def render_report_md(report: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _ran_driver_types(report: dict[str, Any]) -> list[str]:
+    return [name for name, d in report["drivers"].items() if d["status"] == "ran"]
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     state = session.config.stash.get(_STATE, None)
     if state is None or not any(r.outcome for r in state.records.values()):
         return
     report = build_report(state)
-    out = session.config.rootpath / "results"
-    out.mkdir(exist_ok=True)
-    (out / "secure.json").write_text(json.dumps(report, indent=2, default=str) + "\n")
-    (out / "secure.md").write_text(render_report_md(report))
+    folder = compare_matrix.results_dir(session.config.rootpath) / "secure"
+    compare_matrix.write_run(folder, compare_matrix.run_key(_ran_driver_types(report)), report)
+    compare_matrix.write_merged(folder, render=render_report_md)
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
@@ -253,7 +285,12 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
                 tr.write_line(f"  {_short(nodeid)}: {note}")
     for backend in state.selection.not_run:
         tr.write_line(f"not run: {backend.driver_type}: {backend.problem}")
-    tr.write_line(f"written: {config.rootpath / 'results' / 'secure.md'} and secure.json")
+    out = compare_matrix.results_dir(config.rootpath)
+    key = compare_matrix.run_key(_ran_driver_types(build_report(state)))
+    tr.write_line(
+        f"written: {out / 'secure' / (key + '.json')}; merged with the other runs there "
+        f"into {out / 'secure.md'} and secure.json"
+    )
 
 
 # -------------------------------------------------------------- deadlines --

@@ -1,1 +1,0 @@
-"""The driver comparison: which backends are installed and what they measure."""
