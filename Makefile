@@ -105,10 +105,13 @@ integration-cassandra-driver: $(CD_VENV)/.installed db-fetch
 integration-secure: build db-fetch
 	sh tools/with-secure-node.sh $(PY) -m pytest -q tests/secure
 
-# The plain node serves the matrix; then the auth + TLS variant serves tests/secure.
+# The plain node serves the matrix, then one quick comparison end to end (one
+# driver; it checks the reports' shape, never a speed); then the auth + TLS
+# variant serves tests/secure.
 test: setup lint typecheck c-test c-asan-test fuzz unit asan-python
 	sh tools/with-node.sh sh -c '$(PY) -m pytest -q tests/integration && \
-	  $(MAKE) --no-print-directory integration-cassandra-driver'
+	  $(MAKE) --no-print-directory integration-cassandra-driver && \
+	  $(PY) -m pytest -q tests/comparison'
 	$(MAKE) --no-print-directory integration-secure
 
 # ---------------------------------------------------------------- the main job --

@@ -14,6 +14,8 @@ command -v clang >/dev/null 2>&1 || missing="$missing clang"
 command -v valgrind >/dev/null 2>&1 || missing="$missing valgrind"
 command -v mvn >/dev/null 2>&1 || missing="$missing maven"
 ls -d /usr/lib/jvm/*17* >/dev/null 2>&1 || missing="$missing openjdk-17-jdk-headless"
+# headless browser: the comparison report tests render report.html in it
+command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
 [ -z "$missing" ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "coodie: installing system packages:$missing"
