@@ -40,9 +40,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--load-fraction",
         type=float,
-        default=0.75,
-        help="pace of the 64-in-flight runs, "
-        "as a share of the rate each driver reached in its closed-loop warm-up",
+        default=0.5,
+        help="pace of the 64-in-flight runs, as a share of the rate the driver reached "
+        "in the same round's closed loop",
     )
     parser.add_argument(
         "--matrix", choices=("run", "subset", "reuse", "skip"), help="integration matrix source"

@@ -10,7 +10,8 @@ Sources, per fact:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import re
+from collections.abc import Mapping
 from typing import Any
 
 from compare.model import Fact
@@ -30,45 +31,46 @@ FACTS: tuple[tuple[str, str], ...] = (
     ("shard_awareness", "shard awareness"),
 )
 
-#: integration tests (short id prefixes) that prove a fact, per results document
-MATRIX_TESTS = {
-    "paging_resume": ("test_paging.py::test_saved_paging_state_resumes_in_a_fresh_queryset",),
-    "batches": ("test_batches.py::",),
-    "per_request_timestamp": (
-        "test_ttl_timestamp.py::test_write_timestamp_decides_which_write_wins",
-        "test_ttl_timestamp.py::test_ttl_and_timestamp_together",
-    ),
+#: the capability (a ``requires``/``needs`` mark of the suites) whose tests establish each fact
+MATRIX_CAPABILITY = {
+    "paging_resume": "paging_state",
+    "batches": "batches",
+    "per_request_timestamp": "per_statement_timestamp",
 }
-SECURE_TESTS = {
-    "tls": ("test_auth_tls.py::test_tls_",),
-    "password_auth": (
-        "test_auth_tls.py::test_right_password",
-        "test_auth_tls.py::test_wrong_password",
-        "test_auth_tls.py::test_no_credentials",
-    ),
-}
+SECURE_CAPABILITY = {"tls": "tls", "password_auth": "password_auth"}
+_LACKS = re.compile(r"(\w+): ")
 
 
-def from_tests(entry: Mapping[str, Any] | None, prefixes: Iterable[str], where: str) -> Fact:
-    """True when every matching test passed (both API flavours), False when one failed or was
-    an expected failure (with its reason), None when none ran."""
+def _lacks(detail: str | None) -> set[str]:
+    """The capabilities an expected failure's reason names (``backend lacks a: …; b: …``)."""
+    if not detail or not detail.startswith("backend lacks "):
+        return set()
+    return {m.group(1) for m in _LACKS.finditer(detail.removeprefix("backend lacks "))}
+
+
+def from_tests(entry: Mapping[str, Any] | None, capability: str, where: str) -> Fact:
+    """True when every test that needs ``capability`` passed (both API flavours); False when
+    one failed, or was an expected failure because the backend lacks it (with the reason);
+    None when none ran. A test that also needs another capability the backend lacks says
+    nothing about this one."""
     if not entry or entry.get("status") != "ran":
         reason = (entry or {}).get("reason") or "not run"
         return Fact(value=None, evidence=f"{where}: {reason}")
-    wanted = tuple(prefixes)
     hits = {
         name: result
         for name, result in entry.get("tests", {}).items()
-        if any(
-            name.split("tests/", 1)[-1].removeprefix("integration/").removeprefix("secure/").startswith(p)
-            for p in wanted
-        )
+        if capability in (result.get("requires") or ())
     }
     if not hits:
-        return Fact(value=None, evidence=f"{where}: no test of this ran")
-    bad = {n: r for n, r in hits.items() if r.get("outcome") != "passed"}
+        return Fact(value=None, evidence=f"{where}: no test needing {capability} ran")
+    bad = {
+        name: r
+        for name, r in hits.items()
+        if r.get("outcome") != "passed"
+        and (r.get("outcome") != "xfailed" or capability in _lacks(r.get("detail")))
+    }
     if not bad:
-        return Fact(value=True, evidence=f"{where}: {len(hits)} test(s) passed")
+        return Fact(value=True, evidence=f"{where}: {len(hits)} test(s) needing {capability} passed")
     name, result = next(iter(sorted(bad.items())))
     detail = result.get("detail") or result.get("outcome")
     return Fact(value=False, evidence=f"{where}: {len(bad)} of {len(hits)} not passed, e.g. {name}: {detail}")
@@ -168,8 +170,8 @@ def collect(
         "protocol_version": protocol_fact(connections),
         "shard_awareness": shard_fact(driver),
     }
-    for name, prefixes in MATRIX_TESTS.items():
-        facts[name] = from_tests(matrix_entry, prefixes, "integration matrix")
-    for name, prefixes in SECURE_TESTS.items():
-        facts[name] = from_tests(secure_entry, prefixes, "secure-node suite")
+    for name, capability in MATRIX_CAPABILITY.items():
+        facts[name] = from_tests(matrix_entry, capability, "integration matrix")
+    for name, capability in SECURE_CAPABILITY.items():
+        facts[name] = from_tests(secure_entry, capability, "secure-node suite")
     return {name: facts[name] for name, _ in FACTS}

@@ -19,6 +19,9 @@ class Record:
     detail: str | None = None
     #: what the test saw (error chains, TLS versions), for the report
     notes: list[str] = field(default_factory=list)
+    #: the capabilities the test needs (its ``requires``/``needs`` mark), so a report can
+    #: tell which tests establish a feature
+    requires: list[str] = field(default_factory=list)
 
 
 def crash_message(report: pytest.TestReport) -> str:

@@ -141,9 +141,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if "driver_type" not in params:
             continue
         driver_type = params["driver_type"]
-        state.records[item.nodeid] = outcomes.Record(item.nodeid, driver_type, params.get("flavor", "-"))
+        # unknown capability names stop the run here
+        requires = wanted_capabilities(item, "requires")
+        state.records[item.nodeid] = outcomes.Record(
+            item.nodeid, driver_type, params.get("flavor", "-"), requires=requires
+        )
         item.add_marker(blocking_is_error)
-        wanted_capabilities(item, "requires")  # unknown capability names stop the run here
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
@@ -180,7 +183,12 @@ def build_matrix(state: HarnessState) -> dict[str, Any]:
             "flavors": {f: outcomes.count_outcomes(r for r in mine if r.flavor == f) for f in FLAVORS},
             "total": outcomes.count_outcomes(mine),
             "tests": {
-                _short_id(r.nodeid): {"flavor": r.flavor, "outcome": r.outcome, "detail": r.detail}
+                _short_id(r.nodeid): {
+                    "flavor": r.flavor,
+                    "outcome": r.outcome,
+                    "detail": r.detail,
+                    "requires": r.requires,
+                }
                 for r in sorted(mine, key=lambda r: r.nodeid)
             },
         }

@@ -137,10 +137,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if not _mine(item) or "backend" not in params:
             continue
         backend: Backend = params["backend"]
+        needs = wanted_capabilities(item, "needs")
         state.records[item.nodeid] = outcomes.Record(
-            item.nodeid, backend.driver_type, params.get("flavor", "-")
+            item.nodeid, backend.driver_type, params.get("flavor", "-"), requires=needs
         )
-        mark = xfail_for(backend.capabilities, wanted_capabilities(item, "needs"))
+        mark = xfail_for(backend.capabilities, needs)
         if mark is not None:
             item.add_marker(mark)
 
@@ -180,7 +181,12 @@ def build_report(state: State) -> dict[str, Any]:
     for backend in state.selection.selected:
         caps = backend.capabilities
         tests = {
-            _short(nodeid): {"outcome": r.outcome, "detail": r.detail, "notes": r.notes}
+            _short(nodeid): {
+                "outcome": r.outcome,
+                "detail": r.detail,
+                "notes": r.notes,
+                "requires": r.requires,
+            }
             for nodeid, r in sorted(state.records.items())
             if r.driver_type == backend.driver_type and r.outcome
         }
