@@ -409,19 +409,30 @@ def _facts(data: Data) -> list[Block]:
     return blocks
 
 
+def claim_cell(entry: Mapping[str, Any]) -> str:
+    """One claims-grid cell: ``claim → measured``, flagged when the two disagree."""
+    flag = "⚠ " if entry.get("agree") is False else ""
+    return f"{flag}{entry['claim']} → {entry['measured']}"
+
+
 def _claims(data: Data) -> list[Block]:
     entries: Sequence[Mapping[str, Any]] = data.get("scorecard", {}).get("claims_vs_measured", [])
     blocks: list[Block] = [Heading(2, "Claims vs measured")]
     if not entries:
         return [*blocks, Para("No published claims to compare with.")]
-    rows = []
+    drivers = list(dict.fromkeys(e["driver"] for e in entries))
+    grid: dict[str, dict[str, str]] = {}
     for entry in entries:
-        agree = entry.get("agree")
-        mark = "⚠ no" if agree is False else ("yes" if agree else MISSING)
-        rows.append([code(entry["dimension"]), entry["driver"], entry["claim"], entry["measured"], mark])
+        grid.setdefault(entry["dimension"], {})[entry["driver"]] = claim_cell(entry)
+    rows = [[code(dim), *(cells.get(d, MISSING) for d in drivers)] for dim, cells in grid.items()]
     source = data.get("scorecard", {}).get("claims_source") or "the driver notes' published feature table"
-    blocks.append(Para(f"Claims: {source}; measured: this run. ⚠: the two disagree."))
-    blocks.append(Table(["Dimension", "Driver", "Claim", "Measured", "Agree"], rows, [False] * 5))
+    blocks.append(
+        Para(
+            f"Each cell: what is published (claims: {source}) → what this run measured. "
+            "⚠: the two disagree; – : not measurable in this run."
+        )
+    )
+    blocks.append(Table(["Dimension", *drivers], rows, [False] * (len(drivers) + 1)))
     return blocks
 
 
@@ -481,7 +492,9 @@ def _results(data: Data) -> list[Block]:
     for name, title, description, requests in benchmark_order(data):
         results = results_of(data, name)
         blocks.append(Heading(3, f"{title} ({code(name)})"))
-        about = description
+        about = description.rstrip()
+        if about and not about.endswith((".", ")")):
+            about += "."
         if requests is not None:
             about += f" {requests} CQL request{'s' if requests != 1 else ''} per operation."
         if about.strip():
