@@ -483,7 +483,7 @@ def _results(data: Data) -> list[Block]:
         Para(
             f"Medians over {fmt(run['rounds'], 'int')} rounds of {fmt(run['duration_s'], 'seconds')} each. "
             "Latency in µs; *p50 spread*: the lowest and the highest round's p50. "
-            "*target ops/s*: the paced rate of a coordinated-omission-safe run (– for a closed loop). "
+            "*target ops/s*: the median paced rate of the coordinated-omission-safe runs (– for a closed loop); *ops/s* of a 64-in-flight row is its closed-loop throughput. "
             "*odm*: through coodie's API; *raw*: the driver's own prepared statement."
         ),
     ]
@@ -706,16 +706,19 @@ def _problems(data: Data) -> list[Block]:
 
 
 METHOD = (
-    "Each driver runs in a worker process of its own. Every operation's latency goes into an HDR "
-    "histogram, from which the percentiles are read. Rounds are interleaved: round 1 runs every driver "
-    "through every benchmark variant, then round 2 does the same, and so on, so drift of the machine or "
-    "the node reaches every driver alike. The tables give the median over rounds of each metric, with "
-    "the spread (lowest–highest round) of p50. Concurrency-1 runs are closed loops. Concurrency-64 runs "
-    "are paced at {load} of the rate calibrated for that driver, and so are coordinated-omission safe: "
-    "every operation has an intended start time on a fixed schedule and its latency is measured from "
-    "that intended start, so a stall also shows in the latency of the operations it delayed. "
-    "CPU is the worker's process CPU time (user + system, every thread, including the driver's own I/O "
-    "threads) divided by the operations; RSS is the worker's resident memory."
+    "Each driver runs in a worker process of its own, connected for the whole run. Every benchmark "
+    "variant first gets a warm-up on every driver. Then, variant by variant, the rounds are "
+    "interleaved: every driver runs the variant in turn (A B C, then B C A, ...), so drift of the "
+    "machine or the node reaches every driver alike. Every operation's latency goes into an HDR "
+    "histogram, from which the percentiles are read. The tables give the median over rounds of each "
+    "metric, with the spread (lowest–highest round) of p50. Concurrency-1 runs are closed loops. A "
+    "concurrency-64 round first runs a closed loop for half the run time (its rate is the round's "
+    "throughput), then runs paced at {load} of that rate, coordinated-omission safe: every operation "
+    "has an intended start time on a fixed schedule and its latency is measured from that intended "
+    "start, so a stall also shows in the latency of the operations it delayed; the latency figures of "
+    "64-in-flight rows come from the paced run. CPU is the worker's process CPU time (user + system, "
+    "every thread, including the driver's own I/O threads) divided by the operations; RSS is the "
+    "worker's resident memory."
 )
 
 
