@@ -94,7 +94,7 @@ def settings_from(args: argparse.Namespace, argv: list[str] | None) -> Settings:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
-    from compare.render import write_reports
+    from compare.report import write_reports
 
     if args.render is not None:
         data = json.loads((args.render / "data.json").read_text())

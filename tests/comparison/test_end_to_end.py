@@ -4,12 +4,13 @@ speed — no figure is compared with anything but its own data.json."""
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from compare.browser import screenshot
+from compare.browser import dump_dom, screenshot
 from compare.model import METRICS
 from compare.workloads import SPECS
 
@@ -110,9 +111,11 @@ def test_render_alone_rewrites_the_same_reports_from_data_json(run, tmp_path):
 def test_the_html_report_renders_in_a_browser_with_plots_and_scorecard(run):
     folder, _, _ = run
     shot = screenshot(folder / "report.html")
-    assert shot.parent == folder and shot.stat().st_size > 10_000
-    html = (folder / "report.html").read_text()
-    assert 'id="scorecard"' in html and html.count('class="plot"') >= 4
+    assert shot.parent == folder and shot.read_bytes().startswith(b"\x89PNG") and shot.stat().st_size > 10_000
+    dom = dump_dom(folder / "report.html")  # as Chromium built it
+    assert re.search(rf'<table id="scorecard">.*?<td>{DRIVER}</td>', dom, re.S)
+    plots = [tag for tag in re.findall(r"<img\b[^>]*>", dom) if 'class="plot"' in tag]
+    assert len(plots) >= 4 and all('src="data:image/png;base64,' in tag for tag in plots)
 
 
 # The report-equals-data checks, run again on this real report (they take the

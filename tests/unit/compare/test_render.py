@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from compare.render import (
+from compare.report import (
     MISSING,
     claim_cell,
     fmt,

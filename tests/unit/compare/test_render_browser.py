@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from compare import browser
 from compare.browser import BrowserError, dump_dom, find_chromium, screenshot
-from compare.render import write_reports
+from compare.report import write_reports
 from compare.sample import sample_data
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
