@@ -14,6 +14,9 @@ class Progress:
         self.live = self.stream.isatty() if live is None else live
         self.total = 0
         self.done = 0
+        #: estimated seconds of the steps started so far, for an ETA that knows a warm-up
+        #: step is shorter than a measured round
+        self.weight_done = 0.0
         self.started = 0.0
         self.estimate = 0.0
         self._bar: Any = None
@@ -28,37 +31,42 @@ class Progress:
 
     def start(self, total: int, estimate_s: float) -> None:
         self.total, self.done, self.started, self.estimate = total, 0, time.monotonic(), estimate_s
+        self.weight_done = 0.0
         self.note(f"measuring: {total} timed runs, about {_clock(estimate_s)}")
         if self.live:
-            from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
+            from rich.progress import BarColumn, MofNCompleteColumn, TextColumn
             from rich.progress import Progress as RichProgress
 
             self._bar = RichProgress(
                 TextColumn("{task.description}"),
                 BarColumn(),
                 MofNCompleteColumn(),
-                TextColumn("ETA"),
-                TimeRemainingColumn(),
                 transient=True,
             )
             self._bar.start()
             self._task = self._bar.add_task("starting", total=total)
 
     def eta(self) -> float:
-        if self.done == 0:
-            return self.estimate
+        """Time left: the estimate of the steps left, scaled by how the estimate fared so far."""
+        left = max(self.estimate - self.weight_done, 0.0)
+        if self.weight_done <= 0:
+            return left
         elapsed = time.monotonic() - self.started
-        return elapsed / self.done * (self.total - self.done)
+        return left * elapsed / self.weight_done
 
-    def advance(self, label: str) -> None:
+    def advance(self, label: str, weight: float = 0.0) -> None:
+        """Step ``label`` starts now; ``weight`` is its estimated seconds."""
         if self._bar is not None:
-            self._bar.update(self._task, description=label, completed=self.done)
+            self._bar.update(
+                self._task, description=f"{label} (ETA {_clock(self.eta())})", completed=self.done
+            )
         elif time.monotonic() - self._last_line > 10 or self.done == 0:
             self._last_line = time.monotonic()
             print(
                 f"[{self.done}/{self.total}, ETA {_clock(self.eta())}] {label}", file=self.stream, flush=True
             )
         self.done += 1
+        self.weight_done += weight
 
     def finish(self) -> None:
         if self._bar is not None:

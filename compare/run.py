@@ -363,18 +363,18 @@ class Comparison:
         for phase, rnd, variant, name in steps:
             run = self.drivers[name]
             label = f"{phase}{'' if phase == 'warm-up' else f' {rnd}/{self.settings.rounds}'}: {name} {variant.key}"
-            self.progress.advance(label)
+            self.progress.advance(label, self.step_estimate(phase, variant))
             if not run.ok or variant.key in run.unsupported or variant.key in run.failed_variants:
                 continue
             self.one(run, phase, rnd, variant)
         self.progress.finish()
 
-    def estimate(self, steps: list[tuple[str, int, Variant, str]]) -> float:
+    def step_estimate(self, phase: str, variant: Variant) -> float:
         s = self.settings
-        return sum(
-            (s.warmup_s if phase == "warm-up" else s.duration_s * (1.5 if v.paced else 1.0)) + 0.05
-            for phase, _, v, _ in steps
-        )
+        return (s.warmup_s if phase == "warm-up" else s.duration_s * (1.5 if variant.paced else 1.0)) + 0.05
+
+    def estimate(self, steps: list[tuple[str, int, Variant, str]]) -> float:
+        return sum(self.step_estimate(phase, v) for phase, _, v, _ in steps)
 
     def one(self, run: DriverRun, phase: str, rnd: int, variant: Variant) -> None:
         s = self.settings

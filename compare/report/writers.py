@@ -27,7 +27,9 @@ def png_bytes(figure: Figure) -> bytes:
 
 def render_plots(data: Data) -> dict[str, bytes]:
     """Every plot the reports show: file name → PNG bytes."""
-    return {block.name: png_bytes(block.draw()) for block in walk(build_blocks(data)) if isinstance(block, Plot)}
+    return {
+        block.name: png_bytes(block.draw()) for block in walk(build_blocks(data)) if isinstance(block, Plot)
+    }
 
 
 # ----------------------------------------------------------------- Markdown --

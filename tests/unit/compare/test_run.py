@@ -110,7 +110,7 @@ class Quiet:
     def start(self, total, estimate):
         self.total = total
 
-    def advance(self, label):
+    def advance(self, label, weight=0.0):
         pass
 
     def finish(self):
@@ -205,3 +205,19 @@ def test_paced_rounds_use_the_closed_loop_rate(tmp_path, fakes):
     assert rates and all(r == pytest.approx(500.0) for r in rates)
     r64 = next(r for r in data["results"] if r["concurrency"] == 64)
     assert r64["rounds"][0]["throughput_ops_s"] == pytest.approx(1000.0)
+
+
+def test_progress_eta_weighs_steps_by_their_estimate(monkeypatch):
+    import io
+
+    from compare import progress as progress_mod
+
+    clock = [100.0]
+    monkeypatch.setattr(progress_mod.time, "monotonic", lambda: clock[0])
+    p = progress_mod.Progress(stream=io.StringIO(), live=False)
+    p.start(total=3, estimate_s=10.0)  # e.g. two 1-s warm-ups and one 8-s round
+    assert p.eta() == 10.0
+    p.advance("warm-up a", 1.0)
+    p.advance("warm-up b", 1.0)
+    clock[0] += 4.0  # the warm-ups took twice their estimate
+    assert p.eta() == 16.0  # the 8-s round left, at the same pace
