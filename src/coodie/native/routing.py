@@ -20,13 +20,12 @@ the ring is unknown, the answer is ``None`` and the session goes round-robin.
 from __future__ import annotations
 
 import bisect
-import importlib
 import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-_native: Any = importlib.import_module("coodie._native")
+from coodie import _native
 
 Address = tuple[str, int]
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import enum
-import importlib
 import ipaddress
 import socket
 import threading
@@ -33,15 +32,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from coodie import _native
+
+# re-exported: the session's errors are the extension's own classes
+from coodie._native import ConnectionClosed as ConnectionClosed
+from coodie._native import OperationTimedOut as OperationTimedOut
+from coodie._native import ProtocolError as ProtocolError
+from coodie._native import ServerError as ServerError
 from coodie.native.health import DEFAULT_HEARTBEAT_INTERVAL, Backoff, Heartbeat
 from coodie.native.routing import Router
-
-_native: Any = importlib.import_module("coodie._native")
-
-ServerError: type[Exception] = _native.ServerError
-ConnectionClosed: type[Exception] = _native.ConnectionClosed
-OperationTimedOut: type[Exception] = _native.OperationTimedOut
-ProtocolError: type[Exception] = _native.ProtocolError
 
 #: error codes the session reacts to
 UNPREPARED = 0x2500
