@@ -18,7 +18,7 @@ def _load_stub() -> ModuleType:
     name = "coodie_test_stub_server"
     if name in sys.modules:
         return sys.modules[name]
-    path = Path(__file__).resolve().parents[2] / "tools" / "stub_server.py"
+    path = Path(__file__).resolve().parents[2] / "_support" / "stub_server.py"
     spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)

@@ -16,7 +16,7 @@ written to native/fuzz/corpus/<target>/node_* in the layout each target reads:
     fuzz_event               an EVENT body
     fuzz_startup_responses   a selector byte, then SUPPORTED/AUTHENTICATE body
 
-Usage: python benchmarks/native_capture_frames.py [--host 127.0.0.1] [--port 9042]
+Usage: python native/fuzz/capture_frames.py [--host 127.0.0.1] [--port 9042]
 (needs a running node; creates and drops a keyspace of its own).
 """
 
@@ -37,7 +37,7 @@ import time
 import uuid
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "src"))
 
 from coodie import _native  # noqa: E402
