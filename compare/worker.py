@@ -20,6 +20,7 @@ import importlib.metadata
 import json
 import logging
 import os
+import secrets
 import sys
 import threading
 import time
@@ -82,7 +83,10 @@ class Worker:
         self.hosts = hosts
         self.loop = asyncio.new_event_loop()
         self.driver: AbstractDriver | None = None
-        self.keys = KeySpace(base=(index + 1) * 2 * 10**8, ddl_prefix=f"t_{driver_type.replace('-', '_')}")
+        # table names of the DDL benchmark are new in every run, even after an interrupted one
+        # left its keyspace behind: sync_table() must create, not find, them
+        ddl_prefix = f"t_{driver_type.replace('-', '_')}_{secrets.token_hex(3)}"
+        self.keys = KeySpace(base=(index + 1) * 2 * 10**8, ddl_prefix=ddl_prefix)
         self.sync_models = build_models(coodie.sync.Document)
         self.sync_models.Batch = BatchQuery
         self.aio_models = build_models(coodie.aio.Document)
