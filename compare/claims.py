@@ -3,7 +3,9 @@ project started from (its driver notes, §7 "Feature matrix", written from the
 drivers' docs and code, not measured) — so the scorecard can put each claim
 beside what this run measured.
 
-Marks: "yes", "partial", "no", "branch" (only on an unmerged branch).
+Marks: "yes", "partial", "no", "branch" (only on an unmerged branch). A dimension
+the notes say nothing about for a driver has no claim (scylla-driver's
+per-statement timestamp, for one).
 """
 
 from __future__ import annotations
@@ -31,7 +33,6 @@ _SCYLLA_DRIVER = {
     "compression": "yes",
     "shard_awareness": "yes",
     "clean_close": "yes",
-    "per_request_timestamp": "yes",
 }
 
 CLAIMS: dict[str, dict[str, str]] = {
