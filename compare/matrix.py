@@ -158,6 +158,21 @@ def _percent(rate: float | None) -> str:
 # ----------------------------------------------------------------- markdown --
 
 
+def runs_section(runs: list[dict[str, Any]], sources: dict[str, str]) -> list[str]:
+    """The "Runs" list of a merged document: each run file and the entries taken from it."""
+    if not runs:
+        return []
+    lines = ["", "## Runs", ""]
+    for run in runs:
+        took = [name for name, file in sources.items() if file == run["file"]]
+        lines.append(
+            f"- `{run['file']}` — generated {run.get('generated')}, "
+            f"driver selection: {run.get('selection')}; "
+            f"entries used: {', '.join(took) if took else 'none (superseded)'}"
+        )
+    return lines
+
+
 def render_markdown(matrix: dict[str, Any]) -> str:
     """The integration matrix (merged or of one run) as Markdown: every driver type appears."""
     drivers: dict[str, Any] = matrix.get("drivers", {})
@@ -193,15 +208,7 @@ def render_markdown(matrix: dict[str, Any]) -> str:
             f"- **{name}** ({d.get('status')}): {d.get('reason') or 'no reason given'}"
             for name, d in untested.items()
         ]
-    if runs:
-        lines += ["", "## Runs", ""]
-        for run in runs:
-            took = [name for name, file in sources.items() if file == run["file"]]
-            lines.append(
-                f"- `{run['file']}` — generated {run.get('generated')}, "
-                f"driver selection: {run.get('selection')}; "
-                f"entries used: {', '.join(took) if took else 'none (superseded)'}"
-            )
+    lines += runs_section(runs, sources)
     if matrix.get("unreadable"):
         lines += ["", "Unreadable run files (skipped): " + ", ".join(matrix["unreadable"])]
     for name, d in tested.items():

@@ -14,7 +14,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
-from compare.model import Data
+from compare.model import Data, Result
 from compare.report.blocks import (
     APIS,
     LAYERS,
@@ -107,17 +107,22 @@ def _legend(figure: Figure, colours: Mapping[str, str], drivers: Sequence[str]) 
     figure.legend(handles=handles, loc="outside lower center", ncols=max(len(handles), 1), fontsize=9)
 
 
+def ok_variants(results: Sequence[Result]) -> list[tuple[str, str, int]]:
+    """The (layer, API, concurrency) variants among ``results``, in report order."""
+    return sorted(
+        {(r["layer"], r["api"], r["concurrency"]) for r in results},
+        key=lambda v: (
+            LAYERS.index(v[0]) if v[0] in LAYERS else 9,
+            APIS.index(v[1]) if v[1] in APIS else 9,
+            v[2],
+        ),
+    )
+
+
 def latency_plot(data: Data, benchmark: str) -> Callable[[], Figure]:
     def draw() -> Figure:
         results = [r for r in results_of(data, benchmark) if is_ok(r)]
-        variants = sorted(
-            {(r["layer"], r["api"], r["concurrency"]) for r in results},
-            key=lambda v: (
-                LAYERS.index(v[0]) if v[0] in LAYERS else 9,
-                APIS.index(v[1]) if v[1] in APIS else 9,
-                v[2],
-            ),
-        )
+        variants = ok_variants(results)
         colours = _colours(data)
         figure, axes = _figure(len(variants))
         for ax, (layer, api, concurrency) in zip(axes, variants):
@@ -160,17 +165,12 @@ def metric_plot(data: Data, metric: str) -> Callable[[], Figure]:
         drawn: set[str] = set()
         for ax, (name, bench_title, _, _) in zip(axes, benchmarks):
             results = [r for r in results_of(data, name) if is_ok(r)]
-            variants = sorted(
-                {(r["layer"], r["api"], r["concurrency"]) for r in results},
-                key=lambda v: (
-                    LAYERS.index(v[0]) if v[0] in LAYERS else 9,
-                    APIS.index(v[1]) if v[1] in APIS else 9,
-                    v[2],
-                ),
-            )
+            variants = ok_variants(results)
             drivers = sorted({r["driver"] for r in results}, key=list(colours).index)
             drawn.update(drivers)
-            by_key = {(r["driver"], r["layer"], r["api"], r["concurrency"]): r for r in results}
+            by_key: dict[tuple[str, str, str, int], Result] = {
+                (r["driver"], r["layer"], r["api"], r["concurrency"]): r for r in results
+            }
             series: list[Series] = []
             for driver in drivers:
                 chosen = [by_key.get((driver, *v)) for v in variants]

@@ -231,14 +231,7 @@ def render_report_md(report: dict[str, Any]) -> str:
         if d["status"] == "ran":
             for flavor, counts in d["flavors"].items():
                 lines.append(outcomes.markdown_row(name, flavor, counts))
-    if runs:
-        lines += ["", "## Runs", ""]
-        for run in runs:
-            took = [name for name, file in sources.items() if file == run["file"]]
-            lines.append(
-                f"- `{run['file']}` — generated {run['generated']}; "
-                f"entries used: {', '.join(took) if took else 'none (superseded)'}"
-            )
+    lines += compare_matrix.runs_section(runs, sources)
     for name, d in report["drivers"].items():
         lines += ["", f"## {name}", ""]
         if name in sources:
