@@ -15,6 +15,7 @@ from typing import Any
 from coodie.drivers._guard import install_hint
 
 try:
+    import cassandra.connection
     from cassandra.auth import PlainTextAuthProvider
     from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ResponseFuture, Session
     from cassandra.query import (
@@ -427,6 +428,21 @@ async def _collect(future: ResponseFuture, *, all_pages: bool) -> list[Any]:
 # ------------------------------------------------------------- connecting --
 
 
+def _check_compression(wanted: Any) -> None:
+    """cassandra-driver silently sends uncompressed frames when it lacks the asked-for
+    algorithm (cassandra-driver needs the ``lz4`` package; scylla-driver has LZ4 built in):
+    an explicit request it cannot honour is a configuration error instead."""
+    if wanted is None or wanted is False:
+        return
+    available = list(cassandra.connection.locally_supported_compressions)
+    if (wanted is True and not available) or (isinstance(wanted, str) and wanted not in available):
+        raise exc_mod.ConfigurationError(
+            f"compression={wanted!r}: this driver install supports "
+            f"{', '.join(available) or 'no compression'}; for LZ4 install the 'lz4' package "
+            "(coodie[cassandra] includes it)"
+        )
+
+
 def _cluster(hosts: list[str] | None, options: dict[str, Any]) -> Cluster:
     username = options.pop("username", None)
     password = options.pop("password", None)
@@ -437,6 +453,7 @@ def _cluster(hosts: list[str] | None, options: dict[str, Any]) -> Cluster:
             options.pop(key, None)
     options.pop("lazy", None)
     options.setdefault("protocol_version", 4)
+    _check_compression(options.get("compression"))
     try:
         return Cluster(hosts or ["127.0.0.1"], **options)
     except TypeError as error:

@@ -254,3 +254,17 @@ def test_close_shuts_down_only_an_owned_cluster(session):
 def test_capability_flags_of_the_new_fields_default_to_supported():
     caps = mod.CassandraDriver.capabilities
     assert caps.collections_in_sets and caps.decimal and caps.udt_null_fields and caps.time_nanoseconds
+
+
+@pytest.mark.parametrize("wanted", ["lz4", True])
+def test_compression_the_driver_cannot_do_is_a_configuration_error(monkeypatch, wanted):
+    monkeypatch.setattr(cassandra.connection, "locally_supported_compressions", {})
+    with pytest.raises(ConfigurationError, match=r"compression=.*lz4"):
+        mod._cluster(["127.0.0.1"], {"compression": wanted})
+
+
+def test_compression_the_driver_can_do_is_passed_on(monkeypatch):
+    monkeypatch.setattr(cassandra.connection, "locally_supported_compressions", {"lz4": (None, None)})
+    cluster = mod._cluster(["127.0.0.1"], {"compression": "lz4"})
+    assert cluster.compression == "lz4"
+    assert mod._cluster(["127.0.0.1"], {}).compression is True  # the driver's own default, unchecked
