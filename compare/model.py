@@ -95,6 +95,8 @@ class DriverInfo(TypedDict):
     version: str | None
     interpreter: str  # "main environment" / "own environment (cassandra-driver)"
     log: str | None  # the worker's log file, relative to the report folder
+    #: the backend's capability flags (coodie.drivers.base.Capabilities), as its worker reported them
+    capabilities: dict[str, bool]
 
 
 class Fact(TypedDict):

@@ -8,7 +8,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -22,6 +21,8 @@ from compare.model import SCHEMA_VERSION, Data, DriverInfo, Result, RunInfo
 from compare.progress import Progress
 from compare.workers import WorkerError, WorkerProcess, interpreter
 from compare.workloads import BY_NAME, Spec
+from coodie.drivers import backend_module
+from coodie.drivers.base import Statement
 
 ALL_DRIVERS = ("native", "python-rs", "acsylla", "scylla", "cassandra")
 HIGH_CONCURRENCY = 64
@@ -102,7 +103,6 @@ class DriverRun:
     connections: list[dict[str, Any]] = field(default_factory=list)
     compression: dict[str, Any] | None = None
     close: dict[str, Any] | None = None
-    raw: dict[str, Any] = field(default_factory=dict)
     unsupported: dict[str, str] = field(default_factory=dict)
     failed_variants: dict[str, str] = field(default_factory=dict)
 
@@ -118,13 +118,9 @@ class ServerView:
     """The comparison's own connection, to ask the server what it sees (its clients)."""
 
     def __init__(self, hosts: list[str]) -> None:
-        from coodie.drivers import backend_module
-
         self.driver = backend_module("native").create(hosts, discover_peers=False)
 
     def rows(self, cql: str) -> list[dict[str, Any]]:
-        from coodie.drivers.base import Statement
-
         return self.driver.run(Statement(cql, prepare=False)).rows  # type: ignore[no-any-return]
 
     def clients(self) -> dict[tuple[str, int], dict[str, Any]]:
@@ -278,6 +274,7 @@ class Comparison:
                 version=None,
                 interpreter="own environment" if name == "cassandra" else "main environment",
                 log=f"logs/worker-{name}.log",
+                capabilities={},
             )
             run = self.drivers[name] = DriverRun(name, info)
             self.progress.note(f"starting {name}")
@@ -300,6 +297,7 @@ class Comparison:
             run.hello = reply
             run.connections = seen
             info["package"], info["version"] = reply.get("package"), reply.get("version")
+            info["capabilities"] = reply.get("capabilities", {})
 
     def driver_failed(self, run: DriverRun, why: str) -> None:
         run.info["status"] = "failed"
@@ -324,7 +322,6 @@ class Comparison:
                 self.driver_failed(run, f"prepare failed: {reply.get('error')}")
                 continue
             seeded = True
-            run.raw = reply.get("raw", {})
 
     def probe(self) -> None:
         for run in self.live():
@@ -403,11 +400,8 @@ class Comparison:
         except WorkerError as exc:
             self.driver_failed(run, f"{variant.key}: {exc}")
             return
-        if reply is None:
-            return
-        if warm:
-            return
-        self.record(run, variant, rnd, reply)
+        if reply is not None and not warm:
+            self.record(run, variant, rnd, reply)
 
     def call(
         self, run: DriverRun, variant: Variant, command: dict[str, Any], timeout: float
@@ -506,6 +500,7 @@ class Comparison:
                         version=None,
                         interpreter="",
                         log=None,
+                        capabilities={},
                     ),
                 )
         probes = {}
@@ -549,9 +544,7 @@ class Comparison:
             scorecard={},
             problems=self.problems,
         )
-        data["scorecard"] = scorecard.build(
-            data, {n: r.hello.get("capabilities", {}) for n, r in self.drivers.items()}
-        )
+        data["scorecard"] = scorecard.build(data)
         data["environment"]["server"]["secure_suite"] = secure.get("source")
         return data
 
@@ -583,7 +576,3 @@ def publish(data: Data, out_root: Path, write: Callable[[Data, Path], None]) -> 
             latest.unlink()
     latest.symlink_to(folder.name)
     return folder
-
-
-def settle(seconds: float) -> None:
-    time.sleep(seconds)

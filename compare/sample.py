@@ -5,12 +5,14 @@ Nothing here was measured."""
 
 from __future__ import annotations
 
-import math
 import random
 import statistics
 from dataclasses import dataclass
 from typing import Any
 
+from compare import scorecard
+from compare.claims import CLAIMS
+from compare.facts import FACTS
 from compare.model import (
     METRICS,
     SCHEMA_VERSION,
@@ -22,6 +24,7 @@ from compare.model import (
     Round,
     Summary,
 )
+from compare.workloads import BY_NAME
 
 
 @dataclass(frozen=True)
@@ -57,93 +60,41 @@ class _Bench:
     odm_cpu_us: float  # ... and to CPU
 
 
+def _bench(name: str, latency: float, cpu: float, odm_us: float, odm_cpu_us: float) -> _Bench:
+    spec = BY_NAME[name]  # the real benchmarks' names and texts
+    return _Bench(name, spec.title, spec.description, spec.requests_per_op, latency, cpu, odm_us, odm_cpu_us)
+
+
 _BENCHMARKS = (
-    _Bench("get", "Read one row by key", "`Item.get(id=...)` on a 9-column row.", 1, 1.0, 1.0, 14.0, 12.5),
-    _Bench("save", "Insert one row", "`Item(...).save()` of a 9-column row.", 1, 1.12, 1.05, 19.0, 16.0),
-    _Bench(
-        "query_page",
-        "Read a 100-row partition",
-        "`Item.find(bucket=...).limit(100).all()`, one page.",
-        1,
-        2.7,
-        4.2,
-        160.0,
-        150.0,
-    ),
-    _Bench(
-        "batch_save",
-        "Save 10 rows in a logged batch",
-        "`BatchQuery` of 10 inserts into one partition.",
-        1,
-        2.1,
-        2.6,
-        95.0,
-        88.0,
-    ),
+    _bench("get", 1.0, 1.0, 14.0, 12.5),
+    _bench("save", 1.12, 1.05, 19.0, 16.0),
+    _bench("find_limit", 2.7, 4.2, 160.0, 150.0),
+    _bench("batch_10", 2.1, 2.6, 95.0, 88.0),
 )
 
-_FACTS = (
-    ("installs_as_wheel", "installs from PyPI as a wheel"),
-    ("wheel_platforms", "wheels for"),
-    ("python_versions", "supports Python"),
-    ("last_release", "last release"),
-    ("license", "license"),
-    ("shard_aware", "shard-aware routing"),
-    ("tls_handshake", "TLS handshake with the node"),
-    ("clean_close", "closes without leaked threads or sockets"),
-)
-
+#: invented fact values per driver (names: compare.facts.FACTS); None = not established
 _FACT_VALUES: dict[str, dict[str, bool | str | None]] = {
-    "native": {
-        "installs_as_wheel": "built with coodie",
-        "wheel_platforms": "built from source",
-        "python_versions": "3.10–3.13",
-        "last_release": "unreleased",
-        "license": "Apache-2.0",
-        "shard_aware": False,
-        "tls_handshake": None,
-        "clean_close": True,
-    },
-    "scylla": {
-        "installs_as_wheel": True,
-        "wheel_platforms": "Linux x86-64/aarch64, macOS, Windows",
-        "python_versions": "3.9–3.13",
-        "last_release": "2025-01-14",
-        "license": "Apache-2.0",
-        "shard_aware": True,
-        "tls_handshake": None,
-        "clean_close": True,
-    },
+    "native": {"installs_as_wheel": False, "native_sync": True, "native_async": True, "clean_close": True},
+    "scylla": {"installs_as_wheel": True, "native_sync": True, "native_async": False, "clean_close": True},
     "cassandra": {
         "installs_as_wheel": True,
-        "wheel_platforms": "Linux x86-64/aarch64, macOS, Windows",
-        "python_versions": "3.9–3.13",
-        "last_release": "2024-08-06",
-        "license": "Apache-2.0",
-        "shard_aware": False,
-        "tls_handshake": None,
-        "clean_close": True,
+        "native_sync": True,
+        "native_async": False,
+        "compression": False,
     },
-    "acsylla": {
-        "installs_as_wheel": True,
-        "wheel_platforms": "Linux x86-64",
-        "python_versions": "3.8–3.12",
-        "last_release": "2024-10-02",
-        "license": "Apache-2.0",
-        "shard_aware": True,
-        "tls_handshake": None,
-        "clean_close": True,
-    },
-    "python-rs": {
-        "installs_as_wheel": True,
-        "wheel_platforms": "Linux x86-64/aarch64, macOS",
-        "python_versions": "3.9–3.13",
-        "last_release": "2025-02-20",
-        "license": "Apache-2.0 OR MIT",
-        "shard_aware": True,
-        "tls_handshake": None,
-        "clean_close": False,
-    },
+    "acsylla": {"installs_as_wheel": True, "native_sync": False, "native_async": True, "compression": False},
+    "python-rs": {"installs_as_wheel": True, "native_sync": True, "native_async": True, "clean_close": False},
+}
+_FACT_DEFAULTS: dict[str, bool | str | None] = {
+    "tls": None,
+    "password_auth": True,
+    "compression": True,
+    "paging_resume": True,
+    "batches": True,
+    "per_request_timestamp": True,
+    "clean_close": True,
+    "protocol_version": "v4",
+    "shard_awareness": None,
 }
 
 #: driver → capability → supported (as the integration matrix would find it)
@@ -197,7 +148,6 @@ _GAP_REASONS = {
     "decimal": "decimal values are refused",
     "close": "closing leaves the connections open",
 }
-_PUBLISHED_NO = {("acsylla", "decimal")}  # claims the sample's matrix contradicts
 
 
 def _profile(driver: str) -> _Driver:
@@ -276,7 +226,7 @@ def _result(
         wall = duration_s * (1.0 + abs(rng.gauss(0.0, 0.002)))
         ops = int(throughput * wall)
         cpu_per_op = cpu * (1.0 + rng.gauss(0.0, 0.03))
-        errors = 3 if (concurrency > 1 and bench.name == "query_page" and number == 2) else 0
+        errors = 3 if (concurrency > 1 and bench.name == "find_limit" and number == 2) else 0
         out.append(
             {
                 "round": number,
@@ -330,141 +280,17 @@ def _matrix(drivers: list[str], missing: str) -> dict[str, Any]:
     return {"source": "tests/integration run in this comparison (pytest, junit XML)", "drivers": entries}
 
 
-def _geomean(values: list[float]) -> float | None:
-    return math.exp(sum(math.log(v) for v in values) / len(values)) if values else None
-
-
-def _scorecard(
-    drivers: list[str], results: list[Result], matrix: dict[str, Any], probes: dict[str, dict[str, Fact]]
-) -> dict[str, Any]:
-    ok = [r for r in results if r["status"] == "ok"]
-    groups: dict[tuple[str, str, int, str], list[Result]] = {}
-    for r in ok:
-        groups.setdefault((r["benchmark"], r["api"], r["concurrency"], r["layer"]), []).append(r)
-    relative = []
-    ratios: dict[str, dict[str, list[float]]] = {d: {"lat": [], "cpu": [], "tput": []} for d in drivers}
-    wins = dict.fromkeys(drivers, 0)
-    compared = dict.fromkeys(drivers, 0)
-    for (bench, api, concurrency, layer), members in groups.items():
-        if len(members) < 2:
-            continue
-        best_lat = min(m["summary"]["p50_us"]["median"] for m in members)
-        best_cpu = min(m["summary"]["cpu_us_per_op"]["median"] for m in members)
-        best_tput = max(m["summary"]["throughput_ops_s"]["median"] for m in members)
-        best = min(members, key=lambda m: m["summary"]["p50_us"]["median"])["driver"]
-        entry_ratios = {}
-        for m in members:
-            lat = m["summary"]["p50_us"]["median"] / best_lat
-            cpu = m["summary"]["cpu_us_per_op"]["median"] / best_cpu
-            entry_ratios[m["driver"]] = {"p50_us": lat, "cpu_us_per_op": cpu}
-            ratios[m["driver"]]["lat"].append(lat)
-            ratios[m["driver"]]["cpu"].append(cpu)
-            ratios[m["driver"]]["tput"].append(best_tput / m["summary"]["throughput_ops_s"]["median"])
-            compared[m["driver"]] += 1
-        wins[best] += 1
-        relative.append(
-            {
-                "benchmark": bench,
-                "api": api,
-                "concurrency": concurrency,
-                "layer": layer,
-                "best_driver": best,
-                "ratios": entry_ratios,
-            }
-        )
-
-    def overhead(driver: str, bench: str) -> dict[str, float] | None:
-        by_key = {
-            (r["layer"], r["api"], r["concurrency"]): r
-            for r in ok
-            if r["driver"] == driver and r["benchmark"] == bench
-        }
-        for api in ("async", "sync"):
-            odm, raw = by_key.get(("odm", api, 1)), by_key.get(("raw", api, 1))
-            if odm and raw:
-                return {
-                    metric: odm["summary"][metric]["median"] - raw["summary"][metric]["median"]
-                    for metric in ("p50_us", "cpu_us_per_op")
-                }
-        return None
-
-    claims_vs_measured = []
-    disagree: dict[str, list[str]] = {d: [] for d in drivers}
-    for driver in drivers:
-        capabilities = matrix["drivers"][driver]["capabilities"]
-        for dimension in ("per_statement_timestamp", "lz4", "native_async", "decimal"):
-            claimed = (driver, dimension) not in _PUBLISHED_NO and capabilities[dimension]
-            measured = capabilities[dimension]
-            claims_vs_measured.append(
-                {
-                    "dimension": dimension,
-                    "driver": driver,
-                    "claim": "yes" if claimed else "no",
-                    "measured": "yes" if measured else "no",
-                    "agree": claimed == measured,
-                }
-            )
-            if claimed != measured:
-                disagree[driver].append(dimension)
-        claims_vs_measured.append(
-            {
-                "dimension": "shard_aware",
-                "driver": driver,
-                "claim": "yes" if _FACT_VALUES.get(driver, {}).get("shard_aware") else "no",
-                "measured": "not measured (one node)",
-                "agree": None,
-            }
-        )
-
-    per_driver: dict[str, Any] = {}
-    for driver in drivers:
-        entry = matrix["drivers"][driver]
-        capabilities = entry["capabilities"]
-        passed = entry["total"]["passed"]
-        total = sum(entry["total"][k] for k in ("passed", "failed", "error", "xpassed", "xfailed"))
-        per_driver[driver] = {
-            "api": {
-                "capabilities_true": sum(1 for v in capabilities.values() if v),
-                "capabilities_total": len(capabilities),
-                "matrix_passed": passed,
-                "matrix_total": total,
-                "matrix_pass_rate": passed / total if total else None,
-            },
-            "performance": {
-                "latency_vs_best": _geomean(ratios[driver]["lat"]),
-                "cpu_vs_best": _geomean(ratios[driver]["cpu"]),
-                "throughput_vs_best": _geomean(ratios[driver]["tput"]),
-                "wins": wins[driver],
-                "compared": compared[driver],
-            },
-            "odm_overhead": {"get": overhead(driver, "get"), "save": overhead(driver, "save")},
-            "facts": {name: dict(fact) for name, fact in probes.get(driver, {}).items()},
-            "claims_disagree": disagree[driver],
-        }
-    return {
-        "facts": [{"name": name, "title": title} for name, title in _FACTS],
-        "drivers": per_driver,
-        "relative": relative,
-        "claims_vs_measured": claims_vs_measured,
-    }
-
-
 def _probes(drivers: list[str]) -> dict[str, dict[str, Fact]]:
-    probes: dict[str, dict[str, Fact]] = {}
-    for driver in drivers:
-        values = _FACT_VALUES.get(driver, _FACT_VALUES["scylla"])
-        facts: dict[str, Fact] = {}
-        for name, _ in _FACTS:
-            value = values.get(name)
-            evidence = {
-                "installs_as_wheel": "pip install --only-binary=:all: in a fresh environment",
-                "tls_handshake": "not checked: the node of this run has no TLS",
-                "clean_close": "threads and sockets of the worker process before and after close()",
-                "shard_aware": "the driver's documentation",
-            }.get(name, "package metadata (pip show, the release's files)")
-            facts[name] = {"value": value, "evidence": evidence}
-        probes[driver] = facts
-    return probes
+    return {
+        driver: {
+            name: Fact(
+                value={**_FACT_DEFAULTS, **_FACT_VALUES.get(driver, {})}.get(name),
+                evidence=f"sample evidence for {name}",
+            )
+            for name, _ in FACTS
+        }
+        for driver in drivers
+    }
 
 
 def sample_data(
@@ -482,7 +308,7 @@ def sample_data(
                 results.append(
                     _result(rng, driver, bench, layer, api, concurrency, rounds, duration_s, load_fraction)
                 )
-    failed_key = (measured[-1], "batch_save", "odm", "async", 64) if measured else None
+    failed_key = (measured[-1], "batch_10", "odm", "async", 64) if measured else None
     failure = "TimeoutError: 7 of 64 in-flight requests timed out after 12 s in round 1; variant abandoned"
     for i, result in enumerate(results):
         key = (result["driver"], result["benchmark"], result["layer"], result["api"], result["concurrency"])
@@ -498,6 +324,7 @@ def sample_data(
             "version": profile.version,
             "interpreter": "main environment",
             "log": f"logs/{driver}.log",
+            "capabilities": dict(_CAPABILITIES.get(driver, _CAPABILITIES["native"])),
         }
     driver_infos[missing] = {
         "status": "missing",
@@ -506,6 +333,7 @@ def sample_data(
         "version": None,
         "interpreter": "main environment",
         "log": None,
+        "capabilities": {},
     }
     probes = _probes([*measured, missing])
     matrix = _matrix(measured, missing)
@@ -513,18 +341,12 @@ def sample_data(
         {"name": b.name, "title": b.title, "description": b.description, "requests_per_op": b.requests_per_op}
         for b in _BENCHMARKS
     ]
-    claims = {
-        d: {
-            dim: ("no" if (d, dim) in _PUBLISHED_NO else ("yes" if ok else "no"))
-            for dim, ok in matrix["drivers"][d]["capabilities"].items()
-        }
-        for d in measured
-    }
+    claims = {d: CLAIMS[d] for d in measured if d in CLAIMS}
     problems = [f"{missing}: {driver_infos[missing]['reason']}"]
     if failed_key:
-        problems.append(f"{failed_key[0]} batch_save odm async ×64 failed: {failure}")
+        problems.append(f"{failed_key[0]} batch_10 odm async ×64 failed: {failure}")
     problems.append("acsylla: 1 integration test failed in the sync flavour (test_paging_resume)")
-    return {
+    data: Data = {
         "schema_version": SCHEMA_VERSION,
         "run": {
             "id": "20250301T101500Z",
@@ -563,6 +385,8 @@ def sample_data(
         "matrix": matrix,
         "probes": probes,
         "claims": claims,
-        "scorecard": _scorecard(measured, results, matrix, probes),
+        "scorecard": {},
         "problems": problems,
     }
+    data["scorecard"] = scorecard.build(data)  # the real scorecard of the sample's numbers
+    return data

@@ -18,6 +18,7 @@ from typing import Any
 
 from compare import claims as claims_mod
 from compare.facts import FACTS
+from compare.matrix import RATED
 from compare.model import Data, Result
 from compare.stats import geometric_mean
 from compare.workloads import BY_NAME
@@ -134,7 +135,7 @@ def odm_overhead(rows: list[dict[str, Any]], driver: str) -> dict[str, Any]:
 def api_completeness(capabilities: dict[str, bool], matrix_entry: dict[str, Any] | None) -> dict[str, Any]:
     flags = [v for v in capabilities.values() if isinstance(v, bool)]
     total = (matrix_entry or {}).get("total") or {}
-    rated = sum(int(total.get(k, 0)) for k in ("passed", "failed", "error", "xpassed", "xfailed"))
+    rated = sum(int(total.get(k, 0)) for k in RATED)
     return {
         "capabilities_true": sum(flags),
         "capabilities_total": len(flags),
@@ -144,7 +145,9 @@ def api_completeness(capabilities: dict[str, bool], matrix_entry: dict[str, Any]
     }
 
 
-def build(data: Data, capabilities: dict[str, dict[str, bool]]) -> dict[str, Any]:
+def build(data: Data) -> dict[str, Any]:
+    """The scorecard of ``data``: derived from the document alone, so it can be rebuilt from
+    any ``data.json``."""
     rows = relative(data["results"])
     overhead = overhead_rows(data["results"])
     matrix_drivers = data["matrix"].get("drivers", {})
@@ -174,7 +177,7 @@ def build(data: Data, capabilities: dict[str, dict[str, bool]]) -> dict[str, Any
                 }
             )
         drivers[driver] = {
-            "api": api_completeness(capabilities.get(driver, {}), matrix_drivers.get(driver)),
+            "api": api_completeness(info.get("capabilities", {}), matrix_drivers.get(driver)),
             "performance": performance(rows, driver),
             "odm_overhead": odm_overhead(overhead, driver),
             "facts": facts,

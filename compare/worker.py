@@ -87,10 +87,8 @@ class Worker:
         # left its keyspace behind: sync_table() must create, not find, them
         ddl_prefix = f"t_{driver_type.replace('-', '_')}_{secrets.token_hex(3)}"
         self.keys = KeySpace(base=(index + 1) * 2 * 10**8, ddl_prefix=ddl_prefix)
-        self.sync_models = build_models(coodie.sync.Document)
-        self.sync_models.Batch = BatchQuery
-        self.aio_models = build_models(coodie.aio.Document)
-        self.aio_models.Batch = AsyncBatchQuery
+        self.sync_models = build_models(coodie.sync.Document, BatchQuery)
+        self.aio_models = build_models(coodie.aio.Document, AsyncBatchQuery)
         self.raw: RawDriver | None = None
         self.probe: AbstractDriver | None = None
         self._threads_before = 0
@@ -137,7 +135,7 @@ class Worker:
         raw_type = RAW.get(self.driver_type, RawDriver)
         self.raw = raw_type(self.driver, self.keys.base + 10**8)
         run(self.raw.open())
-        return {"raw": {"sync": self.raw.has_sync, "async": self.raw.has_async, "reason": self.raw.reason}}
+        return {}
 
     async def _seed(self) -> None:
         steps = seed_steps(self.aio_models)

@@ -134,8 +134,9 @@ BY_NAME = {s.name: s for s in SPECS}
 # ------------------------------------------------------------------ models --
 
 
-def build_models(document: type[Any], keyspace: str = KEYSPACE) -> SimpleNamespace:
-    """The benchmark tables as models of one API (``coodie.sync`` or ``coodie.aio``)."""
+def build_models(document: type[Any], batch: type[Any], keyspace: str = KEYSPACE) -> SimpleNamespace:
+    """The benchmark tables as models of one API (``coodie.sync`` or ``coodie.aio``), with
+    that API's batch class."""
     home = keyspace  # a class body reads enclosing names only if it does not assign them
 
     class Item(document):  # type: ignore[misc]
@@ -190,7 +191,9 @@ def build_models(document: type[Any], keyspace: str = KEYSPACE) -> SimpleNamespa
             name = "reading"
             keyspace = home
 
-    return SimpleNamespace(Item=Item, Event=Event, Notification=Notification, Order=Order, Reading=Reading)
+    return SimpleNamespace(
+        Item=Item, Event=Event, Notification=Notification, Order=Order, Reading=Reading, Batch=batch
+    )
 
 
 def ddl_model(document: type[Any], table: str) -> type[Any]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from compare.matrix import OUTCOMES
 from compare.model import Data, Result
 from compare.report.blocks import (
     MISSING,
@@ -407,7 +408,7 @@ def _odm_overhead(data: Data) -> list[Block]:
     return blocks
 
 
-COUNT_NAMES = ("passed", "xfailed", "failed", "error", "xpassed", "skipped")
+COUNT_NAMES = OUTCOMES
 
 
 def _ran(entry: Mapping[str, Any]) -> bool:

@@ -6,8 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import pytest
-
-OUTCOMES = ("passed", "xfailed", "failed", "error", "xpassed", "skipped")
+from compare.matrix import OUTCOMES
 
 
 @dataclass

@@ -3,8 +3,9 @@
 from compare import claims, facts
 
 
-def entry(*tests):
-    return {"status": "ran", "tests": {name: t for name, t in tests}}
+def entry(*tests, lacks=()):
+    caps = {c: c not in lacks for c in ("batches", "paging_state", "per_statement_timestamp", "tls")}
+    return {"status": "ran", "capabilities": caps, "tests": {name: t for name, t in tests}}
 
 
 def case(name, outcome, requires, detail=None):
@@ -23,7 +24,7 @@ def test_a_capability_holds_when_every_test_needing_it_passed():
 
 def test_an_expected_failure_for_this_capability_is_a_no_with_the_reason():
     e = entry(case("a", "passed", ["batches"]), case("t", "xfailed", ["batches", "per_statement_timestamp"],
-                                                          "backend lacks per_statement_timestamp: only a session default"))  # fmt: skip
+                                                          "backend lacks per_statement_timestamp: only a session default"), lacks=["per_statement_timestamp"])  # fmt: skip
     assert facts.from_tests(e, "batches", "matrix")["value"] is True  # the xfail is about timestamps
     no = facts.from_tests(e, "per_statement_timestamp", "matrix")
     assert no["value"] is False and "only a session default" in no["evidence"]

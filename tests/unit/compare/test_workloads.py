@@ -8,11 +8,12 @@ from compare.run import variants
 
 import coodie.aio
 import coodie.sync
+from coodie.batch import BatchQuery
 
 
 def test_every_benchmark_has_an_operation_and_a_description():
     ks = workloads.KeySpace(base=0, ddl_prefix="t")
-    m = workloads.build_models(coodie.sync.Document)
+    m = workloads.build_models(coodie.sync.Document, BatchQuery)
     for spec in workloads.SPECS:
         assert callable(workloads.op_steps(spec.name, m, coodie.sync.Document, ks)), spec.name
         described = spec.describe()
@@ -21,7 +22,7 @@ def test_every_benchmark_has_an_operation_and_a_description():
 
 def test_models_live_in_the_benchmark_keyspace_for_both_apis():
     for document in (coodie.sync.Document, coodie.aio.Document):
-        m = workloads.build_models(document)
+        m = workloads.build_models(document, object)
         for model in (m.Item, m.Event, m.Notification, m.Order, m.Reading):
             assert model.Settings.keyspace == workloads.KEYSPACE
 
@@ -51,7 +52,7 @@ def test_asyncio_runner_awaits_each_step_and_sends_its_result():
 
 def test_instantiation_needs_no_driver():
     ks = workloads.KeySpace(base=0, ddl_prefix="t")
-    m = workloads.build_models(coodie.sync.Document)
+    m = workloads.build_models(coodie.sync.Document, BatchQuery)
     op = workloads.op_steps("instantiate", m, coodie.sync.Document, ks)
     workloads.drive_sync(op(0, 5))
 
