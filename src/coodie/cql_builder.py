@@ -14,13 +14,9 @@ from typing import Any
 
 from coodie.exceptions import InvalidQueryError
 from coodie.schema import ColumnDefinition
+from coodie.support.cql_names import quote as quote
 
 Params = list[Any]
-
-
-def quote(name: str) -> str:
-    """A quoted CQL identifier."""
-    return '"' + name.replace('"', '""') + '"'
 
 
 def qualified(keyspace: str, table: str) -> str:

@@ -10,70 +10,21 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 from coodie import exceptions as exc_mod
 from coodie.drivers.base import ExecOptions, Row
+from coodie.support.hosts import split_host_port as split_host_port
+from coodie.support.lru import LRU as LRU
 from coodie.types import NANOS_PER_DAY
 from coodie.types import nanoseconds_to_time as _time_of_day
 
-K = TypeVar("K")
-V = TypeVar("V")
 Converter = Callable[[Any], Any]
 
 #: prepared statements a backend keeps per driver, unless ``prepared_cache_size=`` says otherwise
 PREPARED_CACHE_SIZE = 512
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
-
-
-# ------------------------------------------------------------------ caches --
-
-
-class LRU(Generic[K, V]):
-    """A small bounded mapping that forgets the least recently used entry."""
-
-    def __init__(self, size: int) -> None:
-        if size < 1:
-            raise exc_mod.ConfigurationError(f"cache size {size!r}: must be at least 1")
-        self.size = size
-        self._data: OrderedDict[K, V] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: K) -> V | None:
-        with self._lock:
-            value = self._data.get(key)
-            if value is not None:
-                self._data.move_to_end(key)
-            return value
-
-    def put(self, key: K, value: V) -> V:
-        with self._lock:
-            self._data[key] = value
-            self._data.move_to_end(key)
-            while len(self._data) > self.size:
-                self._data.popitem(last=False)
-        return value
-
-    def pop(self, key: K) -> V | None:
-        with self._lock:
-            return self._data.pop(key, None)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._data.clear()
-
-    def __len__(self) -> int:
-        return len(self._data)
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._data
-
-    def keys(self) -> list[K]:
-        with self._lock:
-            return list(self._data)
 
 
 # -------------------------------------------------------- value conversion --
@@ -289,14 +240,6 @@ def no_options(options: dict[str, Any]) -> None:
 def prepared_cache_size(options: dict[str, Any]) -> int:
     """Take ``prepared_cache_size`` out of the options."""
     return int(options.pop("prepared_cache_size", PREPARED_CACHE_SIZE))
-
-
-def split_host_port(host: str) -> tuple[str, int | None]:
-    """``"host"``, ``"host:port"``, ``"[v6]:port"`` or a bare IPv6 address as (host, port or None)."""
-    name, sep, port = host.rpartition(":")
-    if sep and name and port.isdigit() and (":" not in name or name.startswith("[")):
-        return name.strip("[]"), int(port)
-    return host.strip("[]"), None
 
 
 def installed_version(distribution: str) -> str | None:

@@ -21,13 +21,11 @@ for connecting; :mod:`coodie.drivers.native` maps them to coodie's exceptions.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import enum
 import ipaddress
 import socket
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,6 +39,8 @@ from coodie._native import ProtocolError as ProtocolError
 from coodie._native import ServerError as ServerError
 from coodie.native.health import DEFAULT_HEARTBEAT_INTERVAL, Backoff, Heartbeat
 from coodie.native.routing import Router
+from coodie.support.cql_names import quote
+from coodie.support.lru import LRU
 
 #: error codes the session reacts to
 UNPREPARED = 0x2500
@@ -142,10 +142,6 @@ class Conn:
         return not self.native.closed
 
 
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def _startup_options(options: ConnectionOptions, supported: dict[str, list[str]]) -> dict[str, str]:
     versions = supported.get("CQL_VERSION") or ["3.0.0"]
     startup = {"CQL_VERSION": versions[0], "DRIVER_NAME": options.driver_name}
@@ -200,8 +196,7 @@ class Session:
         self._sync: dict[tuple[str, int], Conn] = {}
         self._async: dict[tuple[int, tuple[str, int]], Conn] = {}
         self._connecting: dict[tuple[int, tuple[str, int]], asyncio.Future[Conn]] = {}
-        self._prepared: OrderedDict[tuple[str, str | None], Any] = OrderedDict()
-        self._cache_size = prepared_cache_size
+        self._prepared: LRU[tuple[str, str | None], Any] = LRU(prepared_cache_size)
         self._closed = False
         self._peers_done = False
         self.router = Router()
@@ -263,7 +258,7 @@ class Session:
                 while kind == "challenge":
                     kind, _ = native.authenticate(None, timeout=o.connect_timeout)
             if self.keyspace:
-                native.query(f"USE {_quote(self.keyspace)}", timeout=o.connect_timeout)
+                native.query(f"USE {quote(self.keyspace)}", timeout=o.connect_timeout)
                 conn.keyspace = self.keyspace
         except BaseException:
             native.close()
@@ -319,7 +314,7 @@ class Session:
 
     def _use_keyspace(self, conn: Conn) -> None:
         if conn.keyspace != self.keyspace and self.keyspace:
-            conn.native.query(f"USE {_quote(self.keyspace)}", timeout=self.options.request_timeout)
+            conn.native.query(f"USE {quote(self.keyspace)}", timeout=self.options.request_timeout)
             conn.keyspace = self.keyspace
 
     def _track(self, conn: Conn, info: Any) -> None:
@@ -373,19 +368,10 @@ class Session:
 
     # prepared statements ---------------------------------------------------
     def cached(self, cql: str) -> Any:
-        key = (cql, self.keyspace)
-        p = self._prepared.get(key)
-        if p is not None:
-            with contextlib.suppress(KeyError):  # evicted meanwhile by another thread
-                self._prepared.move_to_end(key)
-        return p
+        return self._prepared.get((cql, self.keyspace))
 
     def remember(self, cql: str, prepared: Any) -> Any:
-        with self._lock:
-            self._prepared[(cql, self.keyspace)] = prepared
-            while len(self._prepared) > self._cache_size:
-                self._prepared.popitem(last=False)
-        return prepared
+        return self._prepared.put((cql, self.keyspace), prepared)
 
     def prepare(self, cql: str, conn: Conn | None = None) -> Any:
         p = self.cached(cql)
@@ -483,10 +469,7 @@ class Session:
         raise ConnectionClosed("batch statements kept coming back unprepared")
 
     def _forget(self, statement_id: bytes | None) -> None:
-        with self._lock:
-            for key, p in list(self._prepared.items()):
-                if statement_id is None or p.id == statement_id:
-                    del self._prepared[key]
+        self._prepared.discard_where(lambda p: statement_id is None or p.id == statement_id)
 
     # --------------------------------------------------------- asyncio side --
     async def _open_async(self, node: Node, loop: asyncio.AbstractEventLoop) -> Conn:
@@ -527,7 +510,7 @@ class Session:
                 while kind == "challenge":
                     kind, _ = await native.authenticate_async(None, timeout=o.connect_timeout)
             if self.keyspace:
-                await native.query_async(f"USE {_quote(self.keyspace)}", timeout=o.connect_timeout)
+                await native.query_async(f"USE {quote(self.keyspace)}", timeout=o.connect_timeout)
                 conn.keyspace = self.keyspace
         except BaseException:
             native.close()
@@ -611,9 +594,7 @@ class Session:
 
     async def _use_keyspace_async(self, conn: Conn) -> None:
         if conn.keyspace != self.keyspace and self.keyspace:
-            await conn.native.query_async(
-                f"USE {_quote(self.keyspace)}", timeout=self.options.request_timeout
-            )
+            await conn.native.query_async(f"USE {quote(self.keyspace)}", timeout=self.options.request_timeout)
             conn.keyspace = self.keyspace
 
     async def prepare_async(self, cql: str, conn: Conn | None = None) -> Any:

@@ -5,7 +5,6 @@ import threading
 
 import pytest
 
-from coodie.drivers._common import LRU
 from coodie.drivers._loop_thread import ForeignLoop, LoopThread
 from coodie.exceptions import ConfigurationError
 
@@ -177,18 +176,3 @@ def test_foreign_loop_that_is_not_running_is_reported():
             ForeignLoop(loop).call(coro)
     finally:
         loop.close()
-
-
-def test_lru_bound_and_order():
-    cache = LRU[str, int](2)
-    cache.put("a", 1)
-    cache.put("b", 2)
-    assert cache.get("a") == 1  # a is now the most recent
-    cache.put("c", 3)
-    assert "b" not in cache and cache.keys() == ["a", "c"]
-    assert len(cache) == 2
-    assert cache.pop("a") == 1 and cache.get("a") is None
-    cache.clear()
-    assert len(cache) == 0
-    with pytest.raises(ConfigurationError):
-        LRU(0)
