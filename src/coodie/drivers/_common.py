@@ -17,8 +17,8 @@ from coodie import exceptions as exc_mod
 from coodie.drivers.base import ExecOptions, Row
 from coodie.support.hosts import split_host_port as split_host_port
 from coodie.support.lru import LRU as LRU
-from coodie.types import NANOS_PER_DAY
-from coodie.types import nanoseconds_to_time as _time_of_day
+from coodie.support.values import NANOS_PER_DAY
+from coodie.support.values import nanoseconds_to_time as _time_of_day
 
 Converter = Callable[[Any], Any]
 

@@ -78,7 +78,7 @@ from coodie.drivers.base import (  # noqa: E402
     Row,
     Statement,
 )
-from coodie.types import CqlDuration  # noqa: E402
+from coodie.support.values import CqlDuration  # noqa: E402
 
 T = TypeVar("T")
 SCHEMA_CACHE_SIZE = 256

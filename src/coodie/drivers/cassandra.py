@@ -57,7 +57,7 @@ from coodie.drivers.base import (
     Row,
     Statement,
 )
-from coodie.types import CqlDuration
+from coodie.support.values import CqlDuration
 
 PROFILE_NAME = "coodie"
 

@@ -85,7 +85,7 @@ from coodie.drivers.base import (  # noqa: E402
     Row,
     Statement,
 )
-from coodie.types import CqlDuration  # noqa: E402
+from coodie.support.values import CqlDuration  # noqa: E402
 
 _CONSISTENCY: dict[Consistency, Any] = {
     Consistency.ANY: _scylla_enums.Consistency.Any,
