@@ -1,9 +1,11 @@
-"""Import guards: a missing or wrong driver package fails with an install hint."""
+"""The driver package a backend runs on: imported with an install hint when it is missing or
+wrong, and its installed version."""
 
 from __future__ import annotations
 
 import importlib
 import importlib.util
+from importlib import metadata
 from types import ModuleType
 
 
@@ -55,3 +57,11 @@ def require_python_rs() -> ModuleType:
             "It is probably the unrelated PyPI project named 'scylla': uninstall it (pip uninstall scylla) and "
             f"install python-rs-driver with: {install_hint('python-rs')} (PyPI: scylladb-rs-driver)"
         ) from exc
+
+
+def installed_version(distribution: str) -> str | None:
+    """The installed version of a distribution (None when it is not installed)."""
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return None

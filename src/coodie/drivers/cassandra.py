@@ -33,18 +33,18 @@ except ImportError as exc:  # pragma: no cover - exercised by the import-guard t
     raise ImportError(f"coodie's scylla/cassandra backend needs: {install_hint('scylla')}") from exc
 
 from coodie import exceptions as exc_mod
-from coodie.drivers._common import (
+from coodie.drivers._guard import installed_version
+from coodie.drivers._shared.errors import chained, filtering_kind, translating
+from coodie.drivers._shared.options import DEFAULT_HOSTS, PREPARED_CACHE_SIZE
+from coodie.drivers._shared.values import (
     EPOCH,
-    LRU,
-    PREPARED_CACHE_SIZE,
     Converter,
-    chained,
+    as_utc,
     convert_each,
-    installed_version,
+    identity,
     list_of,
     map_of,
     set_of,
-    translating,
     tuple_of,
 )
 from coodie.drivers.base import (
@@ -57,6 +57,7 @@ from coodie.drivers.base import (
     Row,
     Statement,
 )
+from coodie.support.lru import LRU
 from coodie.support.values import CqlDuration
 
 PROFILE_NAME = "coodie"
@@ -80,7 +81,7 @@ def _is(typ: Any, kind: Any) -> bool:
 def _decoder(typ: Any) -> Converter | None:
     name = getattr(typ, "typename", "")
     if name == "timestamp":
-        return lambda v: v.replace(tzinfo=dt.timezone.utc) if v.tzinfo is None else v
+        return as_utc
     if name == "date":
         return lambda v: v.date() if isinstance(v, util.Date) else v
     if name == "time":
@@ -99,7 +100,7 @@ def _decoder(typ: Any) -> Converter | None:
     if name in ("list", "set", "tuple", "map"):
         subs = [_decoder(s) for s in typ.subtypes]
         # every collection is converted: the driver's sets and maps are its own classes
-        elem = subs[0] or _identity
+        elem = subs[0] or identity
         if name == "list":
             return list_of(elem)
         if name == "set":
@@ -110,10 +111,6 @@ def _decoder(typ: Any) -> Converter | None:
     if _is(typ, cqltypes.VectorType):
         return list
     return None
-
-
-def _identity(v: Any) -> Any:
-    return v
 
 
 def _timestamp_ms(v: Any) -> Any:
@@ -152,7 +149,7 @@ def _encoder(typ: Any) -> Converter | None:
             return tuple_of(subs)
         if name == "map":
             return map_of(subs[0], subs[1])
-        element = subs[0] or _identity
+        element = subs[0] or identity
         return list_of(element) if name == "list" else set_of(element)
     return None
 
@@ -182,8 +179,7 @@ def translate_error(error: BaseException) -> exc_mod.CoodieError:
     if isinstance(error, cassandra.AlreadyExists):
         kind = exc_mod.AlreadyExists
     elif isinstance(error, cassandra.InvalidRequest | cassandra.protocol.SyntaxException):
-        text = str(error)
-        kind = exc_mod.FilteringRequiredError if "ALLOW FILTERING" in text else exc_mod.InvalidRequest
+        kind = filtering_kind(exc_mod.InvalidRequest, str(error))
     elif isinstance(error, cassandra.protocol.ConfigurationException):
         kind = exc_mod.InvalidRequest
     elif isinstance(error, cassandra.Unauthorized):
@@ -455,7 +451,7 @@ def _cluster(hosts: list[str] | None, options: dict[str, Any]) -> Cluster:
     options.setdefault("protocol_version", 4)
     _check_compression(options.get("compression"))
     try:
-        return Cluster(hosts or ["127.0.0.1"], **options)
+        return Cluster(list(hosts or DEFAULT_HOSTS), **options)
     except TypeError as error:
         raise exc_mod.ConfigurationError(f"bad option for the scylla/cassandra backend: {error}") from error
 

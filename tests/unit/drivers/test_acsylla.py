@@ -15,11 +15,12 @@ import pytest
 from pydantic import BaseModel
 
 from coodie.drivers import acsylla as mod
-from coodie.drivers._loop_thread import LoopThread
+from coodie.drivers._shared.loop_thread import LoopThread
 from coodie.drivers.acsylla import (
     AcsyllaDriver,
     CqlT,
     cluster_kwargs,
+    lib,
     parse_duration,
     parse_type,
     table_of,
@@ -40,8 +41,8 @@ from coodie.exceptions import (
 )
 from coodie.types import CqlDuration
 
-real_acsylla = mod.acsylla
-acsylla_errors = mod._errors
+real_acsylla = lib.acsylla
+acsylla_errors = lib.errors
 
 # ------------------------------------------------------------------ fakes --
 # The fakes behave as acsylla 1.2 does on a live node: uuid/inet as str,
@@ -216,7 +217,7 @@ fake_acsylla = types.SimpleNamespace(
 
 @pytest.fixture
 def session(monkeypatch):
-    monkeypatch.setattr(mod, "acsylla", fake_acsylla)
+    monkeypatch.setattr(lib, "acsylla", fake_acsylla)
     return FakeSession()
 
 
@@ -639,7 +640,7 @@ def test_connect_runs_on_a_new_loop_thread(monkeypatch, session):
         return FakeCluster()
 
     monkeypatch.setattr(
-        mod, "acsylla", types.SimpleNamespace(**vars(fake_acsylla), create_cluster=create_cluster)
+        lib, "acsylla", types.SimpleNamespace(**vars(fake_acsylla), create_cluster=create_cluster)
     )
     d = mod.create(["10.0.0.1:9043", "10.0.0.2"], keyspace="ks", username="u", password="p")
     try:

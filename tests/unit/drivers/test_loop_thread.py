@@ -5,7 +5,7 @@ import threading
 
 import pytest
 
-from coodie.drivers._loop_thread import ForeignLoop, LoopThread
+from coodie.drivers._shared.loop_thread import ForeignLoop, LoopThread
 from coodie.exceptions import ConfigurationError
 
 

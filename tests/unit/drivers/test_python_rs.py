@@ -26,8 +26,10 @@ from coodie.drivers.python_rs import (
     decoder,
     duration_from_driver,
     encoder,
+    lib,
     translate_error,
 )
+from coodie.drivers.python_rs import driver as driver_mod
 from coodie.exceptions import (
     AlreadyExists,
     AuthenticationFailed,
@@ -238,7 +240,7 @@ def test_options_reach_an_unprepared_statement(driver, session):
 
 @pytest.mark.parametrize("consistency", list(Consistency))
 def test_every_consistency_level_maps(consistency):
-    assert mod._CONSISTENCY[consistency] is not None
+    assert driver_mod.CONSISTENCY[consistency] is not None
 
 
 def test_per_request_timestamp_is_refused_clearly(driver, session):
@@ -273,14 +275,14 @@ def test_paged_request_returns_one_page_and_resumes(driver, session):
 
 
 def test_batch(driver, session, monkeypatch):
-    monkeypatch.setattr(mod, "_scylla_batch", types.SimpleNamespace(Batch=FakeBatch))
+    monkeypatch.setattr(lib, "batch", types.SimpleNamespace(Batch=FakeBatch))
     statements = [
         Statement("INSERT INTO ks.t (k) VALUES (?)", (1,), idempotent=True),
         Statement("INSERT INTO ks.t (k) VALUES (2)", prepare=False, idempotent=True),
     ]
     driver.run_batch(statements, BatchType.COUNTER, ExecOptions(consistency=Consistency.ONE, timeout=3.0))
     batch = session.batches[-1]
-    assert batch.batch_type == mod._BATCH_TYPES[BatchType.COUNTER]
+    assert batch.batch_type == driver_mod.BATCH_TYPES[BatchType.COUNTER]
     assert batch.items[0][0].text == "INSERT INTO ks.t (k) VALUES (?)" and batch.items[0][1] == (1,)
     assert batch.items[1] == ("INSERT INTO ks.t (k) VALUES (2)", None)
     assert batch.options == {"consistency": RsConsistency.One, "request_timeout": 3.0, "is_idempotent": True}
@@ -600,7 +602,7 @@ def builder(monkeypatch):
         made.append(RecordingBuilder())
         return made[-1]
 
-    monkeypatch.setattr(mod, "_session_builder", types.SimpleNamespace(SessionBuilder=factory))
+    monkeypatch.setattr(lib, "session_builder", types.SimpleNamespace(SessionBuilder=factory))
     return made
 
 
@@ -622,7 +624,7 @@ def test_builder_options(builder):
     assert calls["contact_points"] == ([("10.0.0.1", 9142), ("10.0.0.2", 9043), ("::1", 9044)],)
     assert calls["use_keyspace"] == ("ks", False)
     assert calls["user"] == ("u", "p")
-    assert calls["compression"] == (mod._scylla_enums.Compression.Lz4,)
+    assert calls["compression"] == (lib.enums.Compression.Lz4,)
     assert calls["connection_timeout"] == (3.0,)
     (profile,) = calls["execution_profile"]
     assert profile.request_timeout == 7.0 and profile.consistency == RsConsistency.LocalOne
@@ -676,9 +678,9 @@ class FakeTlsContext:
 @pytest.fixture
 def fake_tls(monkeypatch):
     fake = types.SimpleNamespace(TlsContext=FakeTlsContext, VerifyMode=VerifyMode)
-    real_require = mod.require
+    real_require = lib.require
     monkeypatch.setattr(
-        mod, "require", lambda name, **kw: fake if name == "scylla.tls" else real_require(name, **kw)
+        lib, "require", lambda name, **kw: fake if name == "scylla.tls" else real_require(name, **kw)
     )
     return fake
 
@@ -733,6 +735,6 @@ def test_connection_errors_are_translated(monkeypatch):
         def connect(self) -> FakeFuture:
             return FakeFuture(error=rs_errors.SessionConnectionError("failed to establish session: refused"))
 
-    monkeypatch.setattr(mod, "_session_builder", types.SimpleNamespace(SessionBuilder=Failing))
+    monkeypatch.setattr(lib, "session_builder", types.SimpleNamespace(SessionBuilder=Failing))
     with pytest.raises(ConnectionFailed):
         mod.create(["h"])
