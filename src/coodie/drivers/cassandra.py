@@ -34,6 +34,7 @@ except ImportError as exc:  # pragma: no cover - exercised by the import-guard t
 
 from coodie import exceptions as exc_mod
 from coodie.drivers._guard import installed_version
+from coodie.drivers._shared.capabilities import lacking
 from coodie.drivers._shared.errors import chained, filtering_kind, translating
 from coodie.drivers._shared.options import DEFAULT_HOSTS, PREPARED_CACHE_SIZE
 from coodie.drivers._shared.values import (
@@ -51,7 +52,6 @@ from coodie.drivers.base import (
     DEFAULT_OPTIONS,
     AbstractDriver,
     BatchType,
-    Capabilities,
     ExecOptions,
     ResultPage,
     Row,
@@ -228,16 +228,9 @@ class CassandraDriver(AbstractDriver):
     """scylla-driver / cassandra-driver behind coodie's contract."""
 
     driver_types = ("scylla", "cassandra")
-    capabilities = Capabilities(
-        per_statement_timestamp=False,
-        native_async=False,
-        gaps=(
-            (
-                "per_statement_timestamp",
-                "the driver sets write timestamps from its own generator, not per request",
-            ),
-            ("native_async", "the driver completes requests on its own I/O thread; asyncio is bridged"),
-        ),
+    capabilities = lacking(
+        per_statement_timestamp="the driver sets write timestamps from its own generator, not per request",
+        native_async="the driver completes requests on its own I/O thread; asyncio is bridged",
     )
 
     def __init__(

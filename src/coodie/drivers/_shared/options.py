@@ -16,6 +16,22 @@ from coodie.support.hosts import split_host_port
 PREPARED_CACHE_SIZE = 512
 #: the contact point when ``hosts`` is not given
 DEFAULT_HOSTS = ("127.0.0.1",)
+#: the connection options that mean the same to every backend that checks its options by name
+#: (each adds its own, and the TLS options of :mod:`.tls`)
+CONNECTION_OPTIONS = frozenset(
+    {
+        "port",
+        "username",
+        "password",
+        "compression",
+        "connect_timeout",
+        "request_timeout",
+        "consistency",
+        "serial_consistency",
+        "prepared_cache_size",
+        "lazy",
+    }
+)
 
 
 def host_ports(hosts: Sequence[str] | None) -> list[tuple[str, int | None]]:

@@ -13,6 +13,8 @@ from coodie import exceptions as exc_mod
 
 #: the TLS options that, given without ``ssl_enabled``, turn TLS on
 TLS_KEYS = ("ssl_trusted_cert", "ssl_cert", "ssl_private_key", "ssl_private_key_password", "ssl_verify_flags")
+#: every TLS option a backend takes by these names (``ssl_context``: a ready context of the driver's kind)
+TLS_OPTIONS = frozenset({"ssl_enabled", "ssl_context", *TLS_KEYS})
 
 
 def tls_requested(options: dict[str, Any]) -> bool:

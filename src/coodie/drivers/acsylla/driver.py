@@ -26,26 +26,18 @@ from typing import Any, TypeVar
 
 from coodie import exceptions as exc_mod
 from coodie.drivers._guard import installed_version
+from coodie.drivers._shared.capabilities import lacking
 from coodie.drivers._shared.errors import translating
 from coodie.drivers._shared.loop_thread import LoopRunner, LoopThread
 from coodie.drivers._shared.options import PREPARED_CACHE_SIZE
+from coodie.drivers._shared.two_way import TwoWayDriver
 from coodie.drivers._shared.type_strings import CqlT, UdtDefinitions, mentions_udt, parse_type
 from coodie.drivers.acsylla import lib
 from coodie.drivers.acsylla.errors import translate_error
 from coodie.drivers.acsylla.params import Prepared
 from coodie.drivers.acsylla.statements import changes_schema, is_ddl, table_of, used_keyspace
 from coodie.drivers.acsylla.values import row_converter, rows
-from coodie.drivers.base import (
-    DEFAULT_OPTIONS,
-    AbstractDriver,
-    BatchType,
-    Capabilities,
-    Consistency,
-    ExecOptions,
-    ResultPage,
-    Row,
-    Statement,
-)
+from coodie.drivers.base import BatchType, Consistency, ExecOptions, ResultPage, Row, Statement
 from coodie.support.lru import LRU
 
 T = TypeVar("T")
@@ -71,30 +63,21 @@ def consistency(level: Consistency | int) -> Any:
     return _CONSISTENCY[int(level)]
 
 
-class AcsyllaDriver(AbstractDriver):
+class AcsyllaDriver(TwoWayDriver[Coroutine[Any, Any, ResultPage]]):
     """acsylla behind coodie's contract, with blocking calls bridged through a private loop thread."""
 
     driver_types = ("acsylla",)
-    capabilities = Capabilities(
-        lz4=False,
-        native_sync=False,
-        collections_in_sets=False,
-        time_nanoseconds=False,
-        decimal=False,
-        gaps=(
-            ("lz4", "acsylla exposes no protocol compression option"),
-            (
-                "decimal",
-                "acsylla sends a decimal's digits as text in place of its unscaled value and cannot read "
-                "correctly encoded decimals; coodie refuses decimal values with this backend",
-            ),
-            ("time_nanoseconds", "acsylla binds time values as datetime.time (microsecond precision)"),
-            ("native_sync", "acsylla is asyncio-only; blocking calls run on a private event-loop thread"),
-            (
-                "collections_in_sets",
-                "acsylla cannot read a set or map key whose elements are collections or UDTs "
-                "(set<frozen<set<int>>>, map<frozen<list<int>>, int>, set<frozen<udt>>)",
-            ),
+    capabilities = lacking(
+        lz4="acsylla exposes no protocol compression option",
+        decimal=(
+            "acsylla sends a decimal's digits as text in place of its unscaled value and cannot read "
+            "correctly encoded decimals; coodie refuses decimal values with this backend"
+        ),
+        time_nanoseconds="acsylla binds time values as datetime.time (microsecond precision)",
+        native_sync="acsylla is asyncio-only; blocking calls run on a private event-loop thread",
+        collections_in_sets=(
+            "acsylla cannot read a set or map key whose elements are collections or UDTs "
+            "(set<frozen<set<int>>>, map<frozen<list<int>>, int>, set<frozen<udt>>)"
         ),
     )
 
@@ -149,29 +132,13 @@ class AcsyllaDriver(AbstractDriver):
             raise exc_mod.ConfigurationError("this acsylla driver is closed")
         return coro
 
-    def _call(self, coro: Coroutine[Any, Any, T]) -> T:
+    def _wait(self, coro: Coroutine[Any, Any, T]) -> T:
         return self._runner.call(self._open(coro))
 
-    async def _acall(self, coro: Coroutine[Any, Any, T]) -> T:
+    async def _wait_async(self, coro: Coroutine[Any, Any, T]) -> T:
         return await self._runner.acall(self._open(coro))
 
-    # -------------------------------------------------------- the contract --
-    def run(self, statement: Statement, options: ExecOptions = DEFAULT_OPTIONS) -> ResultPage:
-        return self._call(self._run(statement, options))
-
-    async def run_async(self, statement: Statement, options: ExecOptions = DEFAULT_OPTIONS) -> ResultPage:
-        return await self._acall(self._run(statement, options))
-
-    def run_batch(
-        self, statements: Sequence[Statement], batch_type: BatchType, options: ExecOptions = DEFAULT_OPTIONS
-    ) -> ResultPage:
-        return self._call(self._run_batch(tuple(statements), batch_type, options))
-
-    async def run_batch_async(
-        self, statements: Sequence[Statement], batch_type: BatchType, options: ExecOptions = DEFAULT_OPTIONS
-    ) -> ResultPage:
-        return await self._acall(self._run_batch(tuple(statements), batch_type, options))
-
+    # ------------------------------------------------------------- closing --
     def close(self) -> None:
         if self._begin_close():
             _finalize(self._close_state)
@@ -235,7 +202,7 @@ class AcsyllaDriver(AbstractDriver):
             stmt.set_is_idempotent(True)
         return stmt
 
-    async def _run(self, statement: Statement, options: ExecOptions) -> ResultPage:
+    async def _execute(self, statement: Statement, options: ExecOptions) -> ResultPage:
         with translating(translate_error, request=options):
             stmt = await self._statement(statement, options)
             result = await self._session.execute(stmt)
@@ -249,7 +216,7 @@ class AcsyllaDriver(AbstractDriver):
         self._after(statement.cql)
         return ResultPage(await self._convert(statement.cql, raw), state)
 
-    async def _run_batch(
+    async def _execute_batch(
         self, statements: tuple[Statement, ...], batch_type: BatchType, options: ExecOptions
     ) -> ResultPage:
         if not statements:

@@ -9,6 +9,7 @@ from coodie import exceptions as exc_mod
 from coodie.drivers._shared.errors import translating
 from coodie.drivers._shared.futures import Steps, wait, wait_async
 from coodie.drivers._shared.options import (
+    CONNECTION_OPTIONS,
     DEFAULT_HOSTS,
     host_ports,
     no_options,
@@ -17,7 +18,13 @@ from coodie.drivers._shared.options import (
     refuse_unknown,
     require_username,
 )
-from coodie.drivers._shared.tls import is_pem, require_cert_for_key, tls_requested, verify_requested
+from coodie.drivers._shared.tls import (
+    TLS_OPTIONS,
+    is_pem,
+    require_cert_for_key,
+    tls_requested,
+    verify_requested,
+)
 from coodie.drivers.base import Consistency
 from coodie.drivers.python_rs import lib
 from coodie.drivers.python_rs.driver import CONSISTENCY, SERIAL_CONSISTENCY, PythonRsDriver
@@ -34,27 +41,7 @@ _PROFILE_KEYS = (
     "retry_policy",
     "speculative_execution_policy",
 )
-_KNOWN = frozenset(
-    {
-        "port",
-        "username",
-        "password",
-        "compression",
-        "connect_timeout",
-        "ssl_context",
-        "ssl_enabled",
-        "ssl_cert",
-        "ssl_private_key",
-        "ssl_private_key_password",
-        "ssl_trusted_cert",
-        "ssl_verify_flags",
-        "execution_profile",
-        "configure",
-        "lazy",
-        "prepared_cache_size",
-        *_PROFILE_KEYS,
-    }
-)
+_KNOWN = CONNECTION_OPTIONS | TLS_OPTIONS | {"execution_profile", "configure", *_PROFILE_KEYS}
 
 
 def _contact_points(hosts: list[str] | None, port: int | None) -> list[Any]:

@@ -20,21 +20,13 @@ from typing import Any
 
 from coodie import exceptions as exc_mod
 from coodie.drivers._guard import installed_version
+from coodie.drivers._shared.capabilities import lacking
 from coodie.drivers._shared.errors import translating
 from coodie.drivers._shared.futures import Steps, wait, wait_async
 from coodie.drivers._shared.options import PREPARED_CACHE_SIZE
+from coodie.drivers._shared.two_way import TwoWayDriver
 from coodie.drivers._shared.values import Converter, convert_each
-from coodie.drivers.base import (
-    DEFAULT_OPTIONS,
-    AbstractDriver,
-    BatchType,
-    Capabilities,
-    Consistency,
-    ExecOptions,
-    ResultPage,
-    Row,
-    Statement,
-)
+from coodie.drivers.base import BatchType, Consistency, ExecOptions, ResultPage, Row, Statement
 from coodie.drivers.python_rs import lib
 from coodie.drivers.python_rs.errors import translate_error
 from coodie.drivers.python_rs.values import encoder, row_converter
@@ -92,39 +84,25 @@ class _Prepared:
         return tuple(convert_each(self.encoders, params))
 
 
-class PythonRsDriver(AbstractDriver):
+class PythonRsDriver(TwoWayDriver[Steps[ResultPage]]):
     """python-rs-driver behind coodie's contract (native blocking and async calls)."""
 
     driver_types = ("python-rs",)
-    capabilities = Capabilities(
-        per_statement_timestamp=False,
-        close=False,
-        collections_in_sets=False,
-        duration_nanoseconds=False,
-        udt_null_fields=False,
-        time_nanoseconds=False,
-        gaps=(
-            ("per_statement_timestamp", "python-rs-driver has only a session-wide timestamp generator"),
-            (
-                "close",
-                "python-rs-driver has no session close/shutdown; connections are released when the session "
-                "is garbage-collected",
-            ),
-            (
-                "collections_in_sets",
-                "python-rs-driver can neither send nor read a set or map key whose elements are collections "
-                "or UDTs (set<frozen<set<int>>>)",
-            ),
-            ("udt_null_fields", "python-rs-driver cannot send a UDT value with a null or missing field"),
-            (
-                "time_nanoseconds",
-                "python-rs-driver sends time values as datetime.time (microsecond precision)",
-            ),
-            (
-                "duration_nanoseconds",
-                "durations travel as dateutil relativedelta: microsecond precision, a time part of 24 h or "
-                "more comes back folded into days, and reading one needs python-dateutil",
-            ),
+    capabilities = lacking(
+        per_statement_timestamp="python-rs-driver has only a session-wide timestamp generator",
+        close=(
+            "python-rs-driver has no session close/shutdown; connections are released when the session "
+            "is garbage-collected"
+        ),
+        collections_in_sets=(
+            "python-rs-driver can neither send nor read a set or map key whose elements are collections "
+            "or UDTs (set<frozen<set<int>>>)"
+        ),
+        udt_null_fields="python-rs-driver cannot send a UDT value with a null or missing field",
+        time_nanoseconds="python-rs-driver sends time values as datetime.time (microsecond precision)",
+        duration_nanoseconds=(
+            "durations travel as dateutil relativedelta: microsecond precision, a time part of 24 h or "
+            "more comes back folded into days, and reading one needs python-dateutil"
         ),
     )
 
@@ -148,23 +126,14 @@ class PythonRsDriver(AbstractDriver):
             raise exc_mod.ConfigurationError("this python-rs driver is closed")
         return self._session
 
-    # -------------------------------------------------------- the contract --
-    def run(self, statement: Statement, options: ExecOptions = DEFAULT_OPTIONS) -> ResultPage:
-        return wait(self._run(statement, options))
+    # ------------------------------------------------------------ running --
+    def _wait(self, request: Steps[ResultPage]) -> ResultPage:
+        return wait(request)
 
-    async def run_async(self, statement: Statement, options: ExecOptions = DEFAULT_OPTIONS) -> ResultPage:
-        return await wait_async(self._run(statement, options))
+    async def _wait_async(self, request: Steps[ResultPage]) -> ResultPage:
+        return await wait_async(request)
 
-    def run_batch(
-        self, statements: Sequence[Statement], batch_type: BatchType, options: ExecOptions = DEFAULT_OPTIONS
-    ) -> ResultPage:
-        return wait(self._run_batch(statements, batch_type, options))
-
-    async def run_batch_async(
-        self, statements: Sequence[Statement], batch_type: BatchType, options: ExecOptions = DEFAULT_OPTIONS
-    ) -> ResultPage:
-        return await wait_async(self._run_batch(statements, batch_type, options))
-
+    # ------------------------------------------------------------- closing --
     def close(self) -> None:
         """Forget the session: python-rs-driver has no close; its connections go with the session object."""
         self._session = None
@@ -184,7 +153,7 @@ class PythonRsDriver(AbstractDriver):
             p = self._prepared.put(cql, _Prepared(statement))
         return p
 
-    def _run(self, statement: Statement, options: ExecOptions) -> Steps[ResultPage]:
+    def _execute(self, statement: Statement, options: ExecOptions) -> Steps[ResultPage]:
         prepared = (
             (yield from self._prepare(statement.cql)) if statement.prepare or statement.params else None
         )
@@ -197,8 +166,8 @@ class PythonRsDriver(AbstractDriver):
                 rows, state = (yield result.all()), None
             return ResultPage(self._page(prepared, result, rows), state)
 
-    def _run_batch(
-        self, statements: Sequence[Statement], batch_type: BatchType, options: ExecOptions
+    def _execute_batch(
+        self, statements: tuple[Statement, ...], batch_type: BatchType, options: ExecOptions
     ) -> Steps[ResultPage]:
         if not statements:
             return ResultPage()
