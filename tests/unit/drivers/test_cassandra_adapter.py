@@ -15,7 +15,8 @@ import cassandra
 from cassandra import cqltypes, util
 from coodie.drivers import cassandra as mod
 from coodie.drivers.base import Consistency, ExecOptions, Statement
-from coodie.drivers.cassandra import CassandraDriver, _decoder, _encoder, translate_error
+from coodie.drivers.cassandra import CassandraDriver, translate_error
+from coodie.drivers.cassandra.values import decoder, encoder
 from coodie.exceptions import (
     AlreadyExists,
     AuthenticationFailed,
@@ -46,42 +47,42 @@ ADDR = T.UserType.make_udt_class(
 
 
 def test_scalar_decoders():
-    assert _decoder(T.DateType)(dt.datetime(2024, 1, 2)) == dt.datetime(2024, 1, 2, tzinfo=UTC)
+    assert decoder(T.DateType)(dt.datetime(2024, 1, 2)) == dt.datetime(2024, 1, 2, tzinfo=UTC)
     aware = dt.datetime(2024, 1, 2, tzinfo=UTC)
-    assert _decoder(T.DateType)(aware) is aware
-    assert _decoder(T.SimpleDateType)(util.Date(dt.date(2024, 2, 29))) == dt.date(2024, 2, 29)
-    assert _decoder(T.TimeType)(util.Time(45_296_789_123_456)) == 45_296_789_123_456
-    assert _decoder(T.DurationType)(util.Duration(1, 2, 3)) == CqlDuration(1, 2, 3)
-    assert _decoder(T.InetAddressType)("::1") == ipaddress.IPv6Address("::1")
+    assert decoder(T.DateType)(aware) is aware
+    assert decoder(T.SimpleDateType)(util.Date(dt.date(2024, 2, 29))) == dt.date(2024, 2, 29)
+    assert decoder(T.TimeType)(util.Time(45_296_789_123_456)) == 45_296_789_123_456
+    assert decoder(T.DurationType)(util.Duration(1, 2, 3)) == CqlDuration(1, 2, 3)
+    assert decoder(T.InetAddressType)("::1") == ipaddress.IPv6Address("::1")
     for plain in (T.Int32Type, T.UTF8Type, T.UUIDType, T.DecimalType, T.BytesType):
-        assert _decoder(plain) is None
+        assert decoder(plain) is None
 
 
 def test_collection_and_udt_decoders():
     u = uuid.uuid4()
     udt_value = (u, "10.0.0.1", util.SortedSet(["a"]))  # the driver gives a (named) tuple
-    assert _decoder(ADDR)(udt_value) == {"id": u, "ip": ipaddress.IPv4Address("10.0.0.1"), "tags": {"a"}}
+    assert decoder(ADDR)(udt_value) == {"id": u, "ip": ipaddress.IPv4Address("10.0.0.1"), "tags": {"a"}}
     nested = typ("SetType", typ("FrozenType", typ("SetType", T.Int32Type)))
-    assert _decoder(nested)(util.SortedSet([util.SortedSet([1, 2])])) == {frozenset({1, 2})}
+    assert decoder(nested)(util.SortedSet([util.SortedSet([1, 2])])) == {frozenset({1, 2})}
     keyed = typ("MapType", typ("FrozenType", typ("ListType", T.Int32Type)), T.InetAddressType)
-    assert _decoder(keyed)({(1, 2): "::1"}) == {(1, 2): ipaddress.IPv6Address("::1")}
-    assert _decoder(typ("ListType", T.DurationType))([util.Duration(0, 1, 0)]) == [CqlDuration(0, 1, 0)]
-    assert _decoder(typ("TupleType", T.InetAddressType, T.Int32Type))(("1.2.3.4", None)) == (
+    assert decoder(keyed)({(1, 2): "::1"}) == {(1, 2): ipaddress.IPv6Address("::1")}
+    assert decoder(typ("ListType", T.DurationType))([util.Duration(0, 1, 0)]) == [CqlDuration(0, 1, 0)]
+    assert decoder(typ("TupleType", T.InetAddressType, T.Int32Type))(("1.2.3.4", None)) == (
         ipaddress.IPv4Address("1.2.3.4"),
         None,
     )
     vector = T.lookup_casstype(
         "org.apache.cassandra.db.marshal.VectorType(org.apache.cassandra.db.marshal.FloatType, 3)"
     )
-    assert _decoder(vector)((1.0, 2.0, 3.0)) == [1.0, 2.0, 3.0]
+    assert decoder(vector)((1.0, 2.0, 3.0)) == [1.0, 2.0, 3.0]
 
 
 def test_encoders():
-    assert _encoder(T.InetAddressType)(ipaddress.ip_address("::1")) == "::1"
-    encoded = _encoder(T.DurationType)(CqlDuration(1, 2, 3))
+    assert encoder(T.InetAddressType)(ipaddress.ip_address("::1")) == "::1"
+    encoded = encoder(T.DurationType)(CqlDuration(1, 2, 3))
     assert (encoded.months, encoded.days, encoded.nanoseconds) == (1, 2, 3)
     u = uuid.uuid4()
-    encode_udt = _encoder(ADDR)
+    encode_udt = encoder(ADDR)
     assert encode_udt({"id": u, "ip": ipaddress.ip_address("10.0.0.1"), "tags": None}) == (
         u,
         "10.0.0.1",
@@ -93,8 +94,8 @@ def test_encoders():
         ip = ipaddress.ip_address("10.0.0.2")
 
     assert encode_udt(Obj()) == (u, "10.0.0.2", None)
-    assert _encoder(typ("ListType", T.InetAddressType))([ipaddress.ip_address("::2")]) == ["::2"]
-    assert _encoder(typ("ListType", T.Int32Type)) is None
+    assert encoder(typ("ListType", T.InetAddressType))([ipaddress.ip_address("::2")]) == ["::2"]
+    assert encoder(typ("ListType", T.Int32Type)) is None
 
 
 # ----------------------------------------------------------------- errors --
@@ -260,11 +261,11 @@ def test_capability_flags_of_the_new_fields_default_to_supported():
 def test_compression_the_driver_cannot_do_is_a_configuration_error(monkeypatch, wanted):
     monkeypatch.setattr(cassandra.connection, "locally_supported_compressions", {})
     with pytest.raises(ConfigurationError, match=r"compression=.*lz4"):
-        mod._cluster(["127.0.0.1"], {"compression": wanted})
+        mod.build_cluster(["127.0.0.1"], {"compression": wanted})
 
 
 def test_compression_the_driver_can_do_is_passed_on(monkeypatch):
     monkeypatch.setattr(cassandra.connection, "locally_supported_compressions", {"lz4": (None, None)})
-    cluster = mod._cluster(["127.0.0.1"], {"compression": "lz4"})
+    cluster = mod.build_cluster(["127.0.0.1"], {"compression": "lz4"})
     assert cluster.compression == "lz4"
-    assert mod._cluster(["127.0.0.1"], {}).compression is True  # the driver's own default, unchecked
+    assert mod.build_cluster(["127.0.0.1"], {}).compression is True  # the driver's own default, unchecked
