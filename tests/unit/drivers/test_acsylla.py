@@ -27,6 +27,7 @@ from coodie.drivers.acsylla import (
     translate_error,
     varint_to_bytes,
 )
+from coodie.drivers.acsylla.statements import changes_schema, is_ddl, used_keyspace
 from coodie.drivers.base import BatchType, Consistency, ExecOptions, Statement
 from coodie.exceptions import (
     AlreadyExists,
@@ -775,3 +776,23 @@ def test_varint_roundtrip(n):
 )
 def test_table_of(cql, table):
     assert table_of(cql, "cur") == table
+
+
+@pytest.mark.parametrize(
+    ("cql", "ddl", "slow", "keyspace"),
+    [
+        ("CREATE TABLE ks.t (k int PRIMARY KEY)", True, True, None),
+        ("  alter table t ADD v int", True, True, None),
+        ("DROP KEYSPACE ks", True, True, None),
+        ("TRUNCATE ks.t", False, True, None),
+        ("SELECT * FROM ks.t", False, False, None),
+        ("INSERT INTO created (k) VALUES (1)", False, False, None),
+        ("USE Other;", False, False, "other"),
+        ('use "Mixed""Case"', False, False, 'Mixed"Case'),
+        ("USE ks AND more", False, False, None),
+    ],
+)
+def test_statement_text(cql, ddl, slow, keyspace):
+    assert is_ddl(cql) is ddl
+    assert changes_schema(cql) is slow
+    assert used_keyspace(cql) == keyspace
