@@ -261,19 +261,19 @@ def test_concurrent_first_use_prepares_once(driver, session):
 
 
 def test_ddl_is_not_prepared_and_drops_schema_caches(driver, session):
-    driver._schema.put(("ks", "t"), {})
+    driver._columns.tables.put(("ks", "t"), {})
     driver.execute("CREATE TABLE ks.t (k int PRIMARY KEY)")
     assert not session.prepared
     assert session.executed[-1].cql == "CREATE TABLE ks.t (k int PRIMARY KEY)"
-    assert len(driver._schema) == 0
+    assert len(driver._columns.tables) == 0
     # a schema change without its own timeout gets the long schema timeout
     assert session.executed[-1].kwargs["timeout"] == mod.SCHEMA_TIMEOUT
 
 
 def test_use_statement_switches_the_keyspace_for_unqualified_tables(driver, session):
     driver.execute("USE other")
-    assert driver._keyspace == "other"
-    assert table_of("SELECT * FROM t", driver._keyspace) == ("other", "t")
+    assert driver._columns.keyspace == "other"
+    assert table_of("SELECT * FROM t", driver._columns.keyspace) == ("other", "t")
 
 
 def test_options_reach_the_statement(driver, session):

@@ -162,5 +162,5 @@ def test_init_coodie_async_wraps_an_acsylla_session_on_the_running_loop(registry
 
     d, loop = asyncio.run(main())
     assert isinstance(d, AcsyllaDriver) and d.loop is loop and d.loop_thread is None
-    assert d.default_keyspace is None and d._keyspace == "ks"
+    assert d.default_keyspace is None and d._columns.keyspace == "ks"
     assert get_driver() is d

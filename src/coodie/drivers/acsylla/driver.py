@@ -7,11 +7,9 @@ thread, or the caller's loop): blocking calls wait for it, and ``await`` from
 any other loop wraps the request's future. Every coroutine below whose name
 starts with ``_`` runs on that loop.
 
-acsylla's results carry no column types, so the driver reads the column types
-of the table a statement reads from ``system_schema`` (once per table, cached,
-dropped on DDL sent through the driver) to convert the values
-(:mod:`coodie.drivers.acsylla.values`). Columns that are not table columns
-(aliases, function calls) keep acsylla's values.
+acsylla's results carry no column types: the driver converts the values it
+returns with the column types :class:`~coodie.drivers.acsylla.columns.ColumnTypes`
+reads from ``system_schema``.
 """
 
 from __future__ import annotations
@@ -21,7 +19,7 @@ import contextlib
 import dataclasses
 import math
 import weakref
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Coroutine, Sequence
 from typing import Any, TypeVar
 
 from coodie import exceptions as exc_mod
@@ -31,17 +29,16 @@ from coodie.drivers._shared.errors import translating
 from coodie.drivers._shared.loop_thread import LoopRunner, LoopThread
 from coodie.drivers._shared.options import PREPARED_CACHE_SIZE
 from coodie.drivers._shared.two_way import TwoWayDriver
-from coodie.drivers._shared.type_strings import CqlT, UdtDefinitions, mentions_udt, parse_type
 from coodie.drivers.acsylla import lib
+from coodie.drivers.acsylla.columns import ColumnTypes
 from coodie.drivers.acsylla.errors import translate_error
 from coodie.drivers.acsylla.params import Prepared
-from coodie.drivers.acsylla.statements import changes_schema, is_ddl, table_of, used_keyspace
-from coodie.drivers.acsylla.values import row_converter, rows
+from coodie.drivers.acsylla.statements import changes_schema
+from coodie.drivers.acsylla.values import rows
 from coodie.drivers.base import BatchType, Consistency, ExecOptions, ResultPage, Row, Statement
 from coodie.support.lru import LRU
 
 T = TypeVar("T")
-SCHEMA_CACHE_SIZE = 256
 CLOSE_TIMEOUT = 10.0
 #: request timeout of schema changes sent without one (they wait for schema agreement)
 SCHEMA_TIMEOUT = 60.0
@@ -52,10 +49,6 @@ _BATCH_FACTORIES = {
     BatchType.UNLOGGED: "create_batch_unlogged",
     BatchType.COUNTER: "create_batch_counter",
 }
-_COLUMN_TYPES = "SELECT column_name, type FROM {}.columns WHERE keyspace_name = ? AND table_name = ?"
-_UDT_DEFINITIONS = (
-    "SELECT type_name, field_names, field_types FROM system_schema.types WHERE keyspace_name = ?"
-)
 
 
 def consistency(level: Consistency | int) -> Any:
@@ -96,11 +89,9 @@ class AcsyllaDriver(TwoWayDriver[Coroutine[Any, Any, ResultPage]]):
         self._cluster = cluster
         self._runner = runner
         self._owns_session = owns_session
-        self._keyspace = default_keyspace or _session_keyspace(session)
         self._prepared: LRU[str, Prepared] = LRU(cache_size)
         self._preparing: dict[str, asyncio.Future[Prepared]] = {}
-        self._schema: LRU[tuple[str, str], dict[str, CqlT]] = LRU(SCHEMA_CACHE_SIZE)
-        self._converters: LRU[tuple[str, tuple[str, ...]], Callable[[Row], Row] | None] = LRU(4 * cache_size)
+        self._columns = ColumnTypes(default_keyspace or _session_keyspace(session), 4 * cache_size)
         self._closed = False
         state = _CloseState(
             session if owns_session else None, runner if isinstance(runner, LoopThread) else None
@@ -161,8 +152,7 @@ class AcsyllaDriver(TwoWayDriver[Coroutine[Any, Any, ResultPage]]):
             return False
         self._closed = True
         self._prepared.clear()
-        self._schema.clear()
-        self._converters.clear()
+        self._columns.clear()
         self._finalizer.detach()
         return True
 
@@ -213,8 +203,8 @@ class AcsyllaDriver(TwoWayDriver[Coroutine[Any, Any, ResultPage]]):
                     result = await self._session.execute(stmt)
                     raw.extend(rows(result))
             state = result.page_state() if options.paged and result.has_more_pages() else None
-        self._after(statement.cql)
-        return ResultPage(await self._convert(statement.cql, raw), state)
+        self._columns.after(statement.cql)
+        return ResultPage(await self._columns.convert(statement.cql, raw, self._select), state)
 
     async def _execute_batch(
         self, statements: tuple[Statement, ...], batch_type: BatchType, options: ExecOptions
@@ -229,72 +219,11 @@ class AcsyllaDriver(TwoWayDriver[Coroutine[Any, Any, ResultPage]]):
                 else:
                     batch.add_statement(lib.acsylla.create_statement(s.cql))
             raw = rows(await self._session.execute_batch(batch))
-        return ResultPage(await self._convert(statements[0].cql, raw))
-
-    def _after(self, cql: str) -> None:
-        """Keep the schema caches honest after statements that change what they describe."""
-        if is_ddl(cql):
-            self._schema.clear()
-            self._converters.clear()
-            return
-        keyspace = used_keyspace(cql)
-        if keyspace is not None:
-            self._keyspace = keyspace
-            self._converters.clear()
-
-    async def _convert(self, cql: str, raw: list[Row]) -> list[Row]:
-        if not raw:
-            return raw
-        names = tuple(raw[0])
-        key = (cql, names)
-        if key in self._converters:
-            convert = self._converters.get(key)
-        else:
-            convert = None
-            table = table_of(cql, self._keyspace)
-            if table is not None and not table[0].startswith("system_schema"):
-                try:
-                    types = await self._table_types(*table)
-                except Exception:
-                    types = {}
-                convert = row_converter(names, types)
-            self._converters.put(key, convert)
-        if convert is None:
-            return raw
-        try:
-            return [convert(r) for r in raw]
-        except exc_mod.CoodieError:
-            raise
-        except (ValueError, TypeError) as error:
-            raise translate_error(error) from error
+        return ResultPage(await self._columns.convert(statements[0].cql, raw, self._select))
 
     async def _select(self, cql: str, params: Sequence[Any]) -> list[Row]:
         prepared = await self._prepare(cql)
         return rows(await self._session.execute(prepared.bind(params)))
-
-    async def _table_types(self, keyspace: str, table: str) -> dict[str, CqlT]:
-        key = (keyspace, table)
-        cached = self._schema.get(key)
-        if cached is not None:
-            return cached
-        columns = await self._select(_COLUMN_TYPES.format("system_schema"), (keyspace, table))
-        if not columns:
-            try:
-                columns = await self._select(_COLUMN_TYPES.format("system_virtual_schema"), (keyspace, table))
-            except Exception:
-                columns = []
-        raw_types = {r["column_name"]: r["type"] for r in columns}
-        udts: UdtDefinitions = {}
-        if any(mentions_udt(t) for t in raw_types.values()):
-            for r in await self._select(_UDT_DEFINITIONS, (keyspace,)):
-                udts[r["type_name"]] = list(zip(r["field_names"] or (), r["field_types"] or ()))
-        types: dict[str, CqlT] = {}
-        for name, text in raw_types.items():
-            try:
-                types[name] = parse_type(text, udts)
-            except ValueError:
-                continue
-        return self._schema.put(key, types)
 
 
 def _statement_options(options: ExecOptions) -> dict[str, Any]:
