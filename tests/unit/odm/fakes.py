@@ -1,6 +1,7 @@
 """A driver that records what the ODM sends, and the models the ODM tests share."""
 
 import asyncio
+import functools
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Annotated, Any
@@ -9,7 +10,7 @@ import coodie.drivers as drivers
 from coodie import aio, sync
 from coodie.batch import AsyncBatchQuery, BatchQuery
 from coodie.drivers.base import DEFAULT_OPTIONS, AbstractDriver, BatchType, ExecOptions, ResultPage, Statement
-from coodie.fields import ClusteringKey, PrimaryKey
+from coodie.fields import ClusteringKey, Counter, Indexed, PrimaryKey
 
 yield_to_loop = asyncio.sleep  # kept before any test patches asyncio.sleep
 Responder = Callable[[str, tuple[Any, ...], ExecOptions], ResultPage]
@@ -117,3 +118,39 @@ def models(base):
             name = "items"
 
     return Item
+
+
+@functools.cache
+def readings(base):
+    """A table with every kind of column an operator cares about: a composite partition key,
+    a clustering key, an indexed column, a scalar, each collection kind and a nullable column."""
+
+    class Reading(base):
+        sensor: Annotated[str, PrimaryKey(partition_key_index=0)]
+        day: Annotated[int, PrimaryKey(partition_key_index=1)]
+        at: Annotated[int, ClusteringKey()]
+        value: float = 0.0
+        kind: Annotated[str, Indexed()] = ""
+        samples: list[int] = []
+        tags: set[str] = set()
+        labels: dict[str, int] = {}
+        note: str | None = None
+
+        class Settings:
+            name = "readings"
+
+    return Reading
+
+
+@functools.cache
+def page_views(base):
+    class PageView(base):
+        site: Annotated[str, PrimaryKey()]
+        page: Annotated[str, ClusteringKey()]
+        hits: Annotated[int, Counter()] = 0
+        likes: Annotated[int, Counter()] = 0
+
+        class Settings:
+            name = "page_views"
+
+    return PageView
