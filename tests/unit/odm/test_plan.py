@@ -8,7 +8,7 @@ from typing import Annotated
 import pytest
 
 from coodie import aio, sync
-from coodie.drivers.base import BatchType, ExecOptions, ResultPage, Statement
+from coodie.drivers.base import DEFAULT_OPTIONS, BatchType, ExecOptions, ResultPage, Statement
 from coodie.exceptions import BlockingCallInEventLoopWarning, DriverError
 from coodie.fields import PrimaryKey
 from coodie.plan import Pause, Run, RunBatch, done, execute, execute_batch, run_async, run_sync
@@ -179,3 +179,47 @@ def test_plans_are_generators_that_do_nothing_until_run(fake):
     assert isinstance(request, Run) and request.driver is fake
     assert fake.log == []
     plan.close()
+
+
+def failing_batch_plan(driver):
+    try:
+        yield from execute_batch(driver, [Statement("A")], BatchType.LOGGED, ExecOptions())
+    except DriverError as exc:
+        return f"caught {exc}"
+    return "not reached"
+
+
+@pytest.mark.parametrize("flavour", ["sync", "async"])
+def test_batch_errors_are_thrown_into_the_plan(flavour):
+    class RefusingBatches(FakeDriver):
+        def run_batch(self, statements, batch_type, options=DEFAULT_OPTIONS):
+            raise DriverError("batch too large")
+
+    plan = failing_batch_plan(RefusingBatches())
+    result = run_sync(plan) if flavour == "sync" else asyncio.run(run_async(plan))
+    assert result == "caught batch too large"
+
+
+def pause_reply_plan():
+    reply = yield Pause(0)
+    return reply
+
+
+@pytest.mark.parametrize("flavour", ["sync", "async"])
+def test_a_pause_is_answered_with_an_empty_page(flavour, monkeypatch):
+    monkeypatch.setattr("coodie.plan.time.sleep", lambda seconds: None)
+    plan = pause_reply_plan()
+    reply = run_sync(plan) if flavour == "sync" else asyncio.run(run_async(plan))
+    assert reply == ResultPage()
+    assert (reply.rows, reply.paging_state) == ([], None)
+
+
+def test_every_request_of_a_plan_goes_to_its_own_driver():
+    a, b = FakeDriver(), FakeDriver()
+
+    def two_drivers():
+        yield from execute(a, Statement("TO A"))
+        yield from execute(b, Statement("TO B"))
+
+    run_sync(two_drivers())
+    assert ([e[1] for e in a.log], [e[1] for e in b.log]) == (["TO A"], ["TO B"])

@@ -7,7 +7,13 @@ import pytest
 
 from coodie import aio, sync
 from coodie.drivers.base import Consistency, ExecOptions, ResultPage
-from coodie.exceptions import FilteringRequiredError, InvalidQueryError, MultipleDocumentsFound, SchemaError
+from coodie.exceptions import (
+    DocumentNotFound,
+    FilteringRequiredError,
+    InvalidQueryError,
+    MultipleDocumentsFound,
+    SchemaError,
+)
 from coodie.results import LWTResult, PagedResult
 
 from .fakes import models, readings
@@ -554,3 +560,26 @@ def test_queryset_options_reach_the_driver(api, fake):
         f'UPDATE {T} USING TTL ? AND TIMESTAMP ? SET "note" = ? {WHERE_ROW}',
         (5, 6, "y", *ROW),
     )
+
+
+def test_get_and_find_one_name_the_filters_they_did_not_match(api, fake):
+    Reading = readings(api.Document)
+    with pytest.raises(DocumentNotFound) as caught:
+        api.run(Reading.get(sensor="a", day=1, at__in=[1, 2]))
+    assert (
+        str(caught.value)
+        == """Reading: no row matches "sensor" = ['a'] AND "day" = [1] AND "at" IN [[1, 2]]"""
+    )
+    fake.respond = lambda cql, params, options: ResultPage(
+        [{"sensor": "a", "day": 1, "at": i} for i in (1, 2)]
+    )
+    with pytest.raises(MultipleDocumentsFound) as caught:
+        api.run(Reading.find().find_one())
+    assert str(caught.value) == "Reading: more than one row matches (no filter)"
+    assert [params[-1] for _, params in fake.sent()] == [2, 2], "both ask for two rows, not all"
+
+
+def test_first_asks_for_one_row(api, fake):
+    Reading = readings(api.Document)
+    assert api.run(Reading.find(sensor="a", day=1).first()) is None
+    assert fake.sent() == [(f"SELECT * FROM {T} {WHERE_KEY} LIMIT ?", ("a", 1, 1))]
