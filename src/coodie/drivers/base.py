@@ -46,8 +46,6 @@ class Statement:
     idempotent: bool = False
 
 
-
-
 @dataclass(slots=True)
 class ResultPage:
     """Rows of one request and, when more rows remain, the state to fetch them."""
