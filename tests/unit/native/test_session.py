@@ -375,7 +375,8 @@ def test_one_options_object_from_the_driver_to_the_wire(stub):
         serial = ExecOptions(consistency=Consistency.THREE, serial_consistency=Consistency.LOCAL_SERIAL)
         handed.clear()
         driver.run_batch([Statement("INSERT ?", (1,))], BatchType.UNLOGGED, serial)
-        assert handed == [serial] and handed[0] is serial and _last_level(cluster, "BATCH") is Consistency.THREE
+        assert handed == [serial] and handed[0] is serial
+        assert _last_level(cluster, "BATCH") is Consistency.THREE
         # the keywords of Session.execute are a shorthand for the same object
         session.execute(select.cql, select.params, consistency="each_quorum")
         assert _last_level(cluster, "EXECUTE") is Consistency.EACH_QUORUM
