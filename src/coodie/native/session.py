@@ -8,12 +8,17 @@ mode:
 * one *asyncio* connection per event loop that uses the session (the C
   connection watches its socket with ``loop.add_reader``).
 
-Both are created on first use. Prepared statements with partition key
-values go to a replica of their partition first (:mod:`coodie.native.routing`);
-other requests go to the nodes round-robin. After DDL on a cluster of
-several nodes the session waits (up to ``schema_agreement_timeout``) until the reachable nodes report
-one schema version. Errors
-are the C connection's own (``cql.ServerError``, ``cql.ConnectionClosed``,
+Both are created on first use. Everything but the hot path is written once, as
+plans (:mod:`coodie.native.runner`) that the blocking methods run with
+``run_blocking`` and the ``*_async`` ones with ``run_async``; executing a
+statement already prepared on a connection already open calls the C extension
+directly. Prepared statements with partition key values go to a replica of
+their partition first (:mod:`coodie.native.routing`); other requests go to the
+nodes round-robin. After DDL on a cluster of several nodes the session waits
+(up to ``schema_agreement_timeout``) until the reachable nodes report one
+schema version. A request's options are one :class:`ExecOptions`, resolved
+against the session's defaults in :meth:`Session._arguments`. Errors are the C
+connection's own (``cql.ServerError``, ``cql.ConnectionClosed``,
 ``cql.OperationTimedOut``, ``coodie._native.ProtocolError``) and ``OSError``
 for connecting; :mod:`coodie.drivers.native` maps them to coodie's exceptions.
 """
@@ -705,7 +710,7 @@ class Session:
             except ServerError as error:
                 if error.code != UNPREPARED:
                     raise
-                self._forget(error.info.get("id"))
+                self._forget((error.info or {}).get("id"))
         raise ConnectionClosed("batch statements kept coming back unprepared")
 
     def batch(
