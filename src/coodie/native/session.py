@@ -257,12 +257,22 @@ class Session:
         self.heartbeat = Heartbeat(
             heartbeat_interval, self.options.request_timeout or DEFAULT_REQUEST_TIMEOUT
         )
-        self.consistency = Consistency.parse(consistency)
-        self.serial_consistency = (
+        self._consistency = Consistency.parse(consistency)
+        self._serial_consistency = (
             None if serial_consistency is None else Consistency.parse_serial(serial_consistency)
         )
         self._default_arguments = self._arguments(ExecOptions())
         self._all_pages_arguments = self._arguments(ExecOptions(page_size=DEFAULT_PAGE_SIZE))
+
+    @property
+    def consistency(self) -> Consistency:
+        """The level of a request whose options name none (fixed when the session is made)."""
+        return self._consistency
+
+    @property
+    def serial_consistency(self) -> Consistency | None:
+        """The serial level of a conditional request whose options name none (None: SERIAL)."""
+        return self._serial_consistency
 
     # ------------------------------------------------------------ nodes --
     def _next_nodes(self, prefer: Sequence[tuple[str, int]] | None = None) -> list[Node]:
@@ -318,10 +328,10 @@ class Session:
         if options is ALL_PAGES:
             return self._all_pages_arguments
         return (
-            self.consistency if options.consistency is None else options.consistency,
+            self._consistency if options.consistency is None else options.consistency,
             options.page_size,
             options.paging_state,
-            self.serial_consistency if options.serial_consistency is None else options.serial_consistency,
+            self._serial_consistency if options.serial_consistency is None else options.serial_consistency,
             options.timestamp,
             self.options.request_timeout if options.timeout is None else options.timeout,
         )
