@@ -4,9 +4,12 @@ nodes and peers, handshake options, re-prepare, paging, errors, closing."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 import struct
 import threading
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -114,6 +117,16 @@ def start(stub, cluster: Cluster, **kwargs):
     server = stub.StubServer(cluster.handler(lambda: holder["port"]), **kwargs)
     holder["port"] = server.port
     return server.__enter__()
+
+
+@contextlib.contextmanager
+def serving(stub, cluster: Cluster, **kwargs) -> Iterator[Any]:
+    """A stub node of ``cluster``, stopped on the way out."""
+    server = start(stub, cluster, **kwargs)
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 def test_contact_points():
@@ -326,8 +339,7 @@ def _last_level(cluster: Cluster, request: str) -> Consistency:
 
 def test_a_session_used_directly_has_the_backend_s_defaults(stub):
     cluster = Cluster(stub)
-    server = start(stub, cluster)
-    try:
+    with serving(stub, cluster) as server:
         select = Statement("SELECT n FROM t WHERE k = ?", (1,))
         driver = native_driver.create(["127.0.0.1"], port=server.port, discover_peers=False)
         driver.run(select)
@@ -340,14 +352,11 @@ def test_a_session_used_directly_has_the_backend_s_defaults(stub):
         assert driver.session.options.request_timeout == session.options.request_timeout == 10.0
         driver.close()
         session.close()
-    finally:
-        server.stop()
 
 
 def test_one_options_object_from_the_driver_to_the_wire(stub):
     cluster = Cluster(stub)
-    server = start(stub, cluster)
-    try:
+    with serving(stub, cluster) as server:
         driver = native_driver.create(
             ["127.0.0.1"], port=server.port, consistency="quorum", discover_peers=False
         )
@@ -383,8 +392,6 @@ def test_one_options_object_from_the_driver_to_the_wire(stub):
         with pytest.raises(exc_mod.ConfigurationError, match="not a consistency level"):
             session.execute(select.cql, select.params, consistency="most")
         driver.close()
-    finally:
-        server.stop()
 
 
 def test_timeouts_are_checked_where_they_are_given():
@@ -403,9 +410,7 @@ def test_timeouts_are_checked_where_they_are_given():
 
 def test_schema_sync_leaves_schema_agreement_to_the_session(stub):
     cluster = Cluster(stub)
-    one = start(stub, cluster)
-    two = start(stub, cluster)
-    try:
+    with serving(stub, cluster) as one, serving(stub, cluster) as two:
         cluster.peers = [("127.0.0.1", two.port)]
         driver = native_driver.create(["127.0.0.1"], port=one.port)
         cluster.disagree = 2
@@ -417,6 +422,3 @@ def test_schema_sync_leaves_schema_agreement_to_the_session(stub):
             "three checks after the first statement, one after the second, no more"
         )
         driver.close()
-    finally:
-        one.stop()
-        two.stop()
