@@ -23,16 +23,14 @@ from coodie.cql_builder import (
 )
 from coodie.drivers.base import AbstractDriver, ExecOptions, Statement
 from coodie.exceptions import DriverError, SchemaError
-from coodie.plan import Pause, Plan, execute
+from coodie.plan import Plan, execute
 from coodie.schema import ColumnDefinition, model_fields_as_columns
 from coodie.types import cql_type_of, udt_type_name
 
 log = logging.getLogger("coodie")
 
-SCHEMA_AGREEMENT_TIMEOUT = 30.0
 #: schema changes can take far longer than a query on a busy node
 DDL_TIMEOUT = 60.0
-_AGREEMENT_POLL = 0.2
 
 
 def _ddl(cql: str) -> Statement:
@@ -47,34 +45,16 @@ def _norm_type(t: str) -> str:
     return t.replace(" ", "").replace('"', "").lower()
 
 
-def plan_wait_schema_agreement(
-    driver: AbstractDriver, timeout: float = SCHEMA_AGREEMENT_TIMEOUT
-) -> Plan[None]:
-    """Wait until every node reports the same schema version."""
-    waited = 0.0
-    while True:
-        local = yield from execute(
-            driver, _query("SELECT schema_version FROM system.local WHERE key = 'local'")
-        )
-        peers = yield from execute(driver, _query("SELECT peer, schema_version FROM system.peers"))
-        versions = {
-            r["schema_version"] for r in local.rows + peers.rows if r.get("schema_version") is not None
-        }
-        if len(versions) <= 1:
-            return None
-        if waited >= timeout:
-            raise SchemaError(
-                f"schema agreement not reached after {timeout:.0f}s: versions {sorted(map(str, versions))}"
-            )
-        yield Pause(_AGREEMENT_POLL)
-        waited += _AGREEMENT_POLL
-
-
 def plan_apply(driver: AbstractDriver, statements: Sequence[str]) -> Plan[None]:
+    """Run DDL statements in order.
+
+    Schema agreement is awaited by the backend after each statement, before the
+    next one goes out (the native session does it, as the scylla, cassandra,
+    C++ and Rust drivers underneath the other backends do), so it is not awaited
+    again here.
+    """
     for cql in statements:
         yield from execute(driver, _ddl(cql), ExecOptions(timeout=DDL_TIMEOUT))
-    if statements:
-        yield from plan_wait_schema_agreement(driver)
     return None
 
 

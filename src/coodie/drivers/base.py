@@ -16,62 +16,14 @@ from __future__ import annotations
 import enum
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from coodie.exceptions import ConfigurationError
+from coodie.support.options import DEFAULT_OPTIONS as DEFAULT_OPTIONS
+from coodie.support.options import Consistency as Consistency
+from coodie.support.options import ExecOptions as ExecOptions
 
 Row = dict[str, Any]
-
-
-class Consistency(enum.IntEnum):
-    """CQL consistency levels with their protocol codes."""
-
-    ANY = 0x00
-    ONE = 0x01
-    TWO = 0x02
-    THREE = 0x03
-    QUORUM = 0x04
-    ALL = 0x05
-    LOCAL_QUORUM = 0x06
-    EACH_QUORUM = 0x07
-    SERIAL = 0x08
-    LOCAL_SERIAL = 0x09
-    LOCAL_ONE = 0x0A
-
-    @classmethod
-    def parse(cls, value: Consistency | str | int, *, option: str = "consistency") -> Consistency:
-        """Accept a level, its name in any case, or its code; reject anything else clearly."""
-        if isinstance(value, Consistency):
-            return value
-        if isinstance(value, str):
-            try:
-                return cls[value.strip().upper()]
-            except KeyError:
-                pass
-        elif isinstance(value, int) and not isinstance(value, bool):
-            try:
-                return cls(value)
-            except ValueError:
-                pass
-        names = ", ".join(c.name for c in cls)
-        raise ConfigurationError(f"{option}={value!r} is not a consistency level; use one of {names}")
-
-    @classmethod
-    def parse_serial(
-        cls, value: Consistency | str | int, *, option: str = "serial_consistency"
-    ) -> Consistency:
-        """Like :meth:`parse`, accepting only the serial levels."""
-        return cls.parse(value, option=option).require_serial(option)
-
-    @property
-    def is_serial(self) -> bool:
-        return self in (Consistency.SERIAL, Consistency.LOCAL_SERIAL)
-
-    def require_serial(self, option: str = "serial_consistency") -> Consistency:
-        if not self.is_serial:
-            raise ConfigurationError(f"{option}={self.name}: must be SERIAL or LOCAL_SERIAL")
-        return self
 
 
 class BatchType(enum.Enum):
@@ -92,36 +44,6 @@ class Statement:
     params: tuple[Any, ...] = ()
     prepare: bool = True
     idempotent: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class ExecOptions:
-    """Per-request options. ``None`` means "the driver's default"."""
-
-    consistency: Consistency | None = None
-    serial_consistency: Consistency | None = None
-    timeout: float | None = None
-    page_size: int | None = None
-    paging_state: bytes | None = None
-    timestamp: int | None = None
-
-    def __post_init__(self) -> None:
-        if self.timeout is not None and not self.timeout > 0:
-            raise ConfigurationError(f"timeout={self.timeout!r}: must be a positive number of seconds")
-        if self.page_size is not None and (isinstance(self.page_size, bool) or self.page_size <= 0):
-            raise ConfigurationError(f"fetch_size={self.page_size!r}: must be a positive integer")
-        if self.serial_consistency is not None:
-            self.serial_consistency.require_serial()
-
-    @property
-    def paged(self) -> bool:
-        return self.page_size is not None
-
-    def describe(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not None}
-
-
-DEFAULT_OPTIONS = ExecOptions()
 
 
 @dataclass(slots=True)
@@ -223,8 +145,8 @@ class AbstractDriver(ABC):
         paging_state: bytes | None,
     ) -> tuple[Statement, ExecOptions]:
         statement = Statement(stmt, tuple(params or ()), prepare=needs_prepare(stmt, params))
-        options = ExecOptions(
-            consistency=Consistency.parse(consistency) if consistency is not None else None,
+        options = ExecOptions.of(
+            consistency=consistency,
             timeout=timeout,
             page_size=fetch_size,
             paging_state=paging_state,

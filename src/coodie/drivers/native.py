@@ -4,14 +4,17 @@ The connection, framing, value encoding and row decoding are C
 (``coodie._native``); :mod:`coodie.native` is the small session on top
 (nodes, handshake, prepared cache, paging). Rows come back as dicts of the
 canonical values of :mod:`coodie.drivers.base` straight from C, so this
-module only maps options and errors.
+module only turns ``create()``'s options into a session and maps errors. A
+request's :class:`ExecOptions` reach the session unchanged; the session holds
+the defaults (below) and fills the C call's arguments.
 
 Connection options of :func:`create` / :func:`create_async`:
 
 ``port``, ``username`` / ``password`` (PasswordAuthenticator, SASL PLAIN),
 ``compression`` (``"lz4"``, ``True`` or ``None``), ``connect_timeout``,
 ``request_timeout`` (default 10 s; ``None`` waits forever), ``consistency``
-(default ``LOCAL_ONE``), ``serial_consistency``, ``prepared_cache_size``,
+(default ``LOCAL_ONE``), ``serial_consistency`` (default: none, the server's
+``SERIAL``), ``prepared_cache_size``,
 ``discover_peers`` (read ``system.peers`` and use every node; default on),
 ``max_streams`` (requests in flight per connection), TLS: ``ssl_enabled``,
 ``ssl_trusted_cert`` (CA file or PEM text), ``ssl_cert`` / ``ssl_private_key``
@@ -45,7 +48,6 @@ from coodie.drivers.base import (
     AbstractDriver,
     BatchType,
     Capabilities,
-    Consistency,
     ExecOptions,
     ResultPage,
     Statement,
@@ -97,18 +99,9 @@ class NativeDriver(AbstractDriver):
     driver_types = ("native",)
     capabilities = Capabilities()
 
-    def __init__(
-        self,
-        session: Session,
-        default_keyspace: str | None = None,
-        *,
-        consistency: Consistency = Consistency.LOCAL_ONE,
-        serial_consistency: Consistency | None = None,
-    ) -> None:
+    def __init__(self, session: Session, default_keyspace: str | None = None) -> None:
         super().__init__(default_keyspace)
         self.session = session
-        self.consistency = consistency
-        self.serial_consistency = serial_consistency
 
     @property
     def driver_name(self) -> str:
@@ -117,52 +110,40 @@ class NativeDriver(AbstractDriver):
     def driver_version(self) -> str:
         return coodie.__version__
 
-    # ----------------------------------------------------------- helpers --
-    def _kwargs(self, options: ExecOptions) -> dict[str, Any]:
-        serial = options.serial_consistency or self.serial_consistency
-        return {
-            "consistency": int(options.consistency or self.consistency),
-            "serial_consistency": int(serial) if serial is not None else None,
-            "timestamp": options.timestamp,
-            "timeout": options.timeout,
-        }
-
-    def _statement_kwargs(self, statement: Statement, options: ExecOptions) -> dict[str, Any]:
-        """The session's keywords for one statement: one page of it when ``options`` is paged."""
-        kwargs = self._kwargs(options)
-        kwargs["prepare"] = statement.prepare or bool(statement.params)
-        if options.paged:
-            kwargs["page_size"] = options.page_size
-            kwargs["paging_state"] = options.paging_state
-        return kwargs
-
     # --------------------------------------------------------- the contract --
+    # The ExecOptions go to the session as they are: it resolves their defaults
+    # and fills the C call's arguments, in one place.
     def run(self, statement: Statement, options: ExecOptions = DEFAULT_OPTIONS) -> ResultPage:
-        kwargs = self._statement_kwargs(statement, options)
+        prepare = statement.prepare or bool(statement.params)
         try:
             if options.paged:
-                return ResultPage(*self.session.execute(statement.cql, statement.params, **kwargs))
-            return ResultPage(self.session.execute_all(statement.cql, statement.params, **kwargs))
+                return ResultPage(
+                    *self.session.execute(statement.cql, statement.params, options, prepare=prepare)
+                )
+            return ResultPage(
+                self.session.execute_all(statement.cql, statement.params, options, prepare=prepare)
+            )
         except Exception as error:
             raise translate_error(error) from error
 
     async def run_async(self, statement: Statement, options: ExecOptions = DEFAULT_OPTIONS) -> ResultPage:
-        kwargs = self._statement_kwargs(statement, options)
+        prepare = statement.prepare or bool(statement.params)
+        session = self.session
         try:
             if options.paged:
-                return ResultPage(
-                    *await self.session.execute_async(statement.cql, statement.params, **kwargs)
-                )
-            return ResultPage(await self.session.execute_all_async(statement.cql, statement.params, **kwargs))
+                page = await session.execute_async(statement.cql, statement.params, options, prepare=prepare)
+                return ResultPage(*page)
+            rows = await session.execute_all_async(statement.cql, statement.params, options, prepare=prepare)
         except Exception as error:
             raise translate_error(error) from error
+        return ResultPage(rows)
 
     def run_batch(
         self, statements: Sequence[Statement], batch_type: BatchType, options: ExecOptions = DEFAULT_OPTIONS
     ) -> ResultPage:
         items = [(s.cql, s.params) for s in statements]
         try:
-            return ResultPage(self.session.batch(_BATCH_KINDS[batch_type], items, **self._kwargs(options)))
+            return ResultPage(self.session.batch(_BATCH_KINDS[batch_type], items, options))
         except Exception as error:
             raise translate_error(error) from error
 
@@ -171,7 +152,7 @@ class NativeDriver(AbstractDriver):
     ) -> ResultPage:
         items = [(s.cql, s.params) for s in statements]
         try:
-            rows = await self.session.batch_async(_BATCH_KINDS[batch_type], items, **self._kwargs(options))
+            rows = await self.session.batch_async(_BATCH_KINDS[batch_type], items, options)
         except Exception as error:
             raise translate_error(error) from error
         return ResultPage(rows)
@@ -245,46 +226,41 @@ def _tls_options(options: dict[str, Any]) -> TlsOptions | None:
     )
 
 
-def _options(
-    hosts: list[str] | None, keyspace: str | None, options: dict[str, Any]
-) -> tuple[Session, dict[str, Any]]:
+def _compression(value: Any) -> str | None:
+    if value is True:
+        return "lz4"
+    if value in (False, None):
+        return None
+    if not isinstance(value, str) or value.lower() != "lz4":
+        raise exc_mod.ConfigurationError(f"compression={value!r}: driver_type='native' supports 'lz4'")
+    return "lz4"
+
+
+def _new_session(hosts: list[str] | None, keyspace: str | None, options: dict[str, Any]) -> Session:
+    """A session from ``create()``'s options; the session validates and defaults them (see its docs)."""
     refuse_unknown(options, _KNOWN, "native")
     require_username(options)
-    compression = options.get("compression")
-    if compression is True:
-        compression = "lz4"
-    elif compression in (False, None):
-        compression = None
-    elif not isinstance(compression, str) or compression.lower() != "lz4":
-        raise exc_mod.ConfigurationError(f"compression={compression!r}: driver_type='native' supports 'lz4'")
-    else:
-        compression = "lz4"
-    request_timeout = options.get("request_timeout", 10.0)
-    if request_timeout is not None and not request_timeout > 0:
-        raise exc_mod.ConfigurationError(f"request_timeout={request_timeout!r}: must be positive or None")
-    connect_timeout = float(options.get("connect_timeout") or 5.0)
+    request_timeout = options.get("request_timeout", session_mod.DEFAULT_REQUEST_TIMEOUT)
     conn_options = ConnectionOptions(
         username=options.get("username"),
         password=options.get("password"),
-        compression=compression,
+        compression=_compression(options.get("compression")),
         tls=_tls_options(options),
-        connect_timeout=connect_timeout,
+        connect_timeout=float(options.get("connect_timeout") or 5.0),
         request_timeout=float(request_timeout) if request_timeout is not None else None,
         max_streams=int(options.get("max_streams") or 1024),
         driver_version=coodie.__version__,
     )
     port = options.get("port")
-    session = Session(
+    return Session(
         session_mod.parse_contact_points(hosts, int(port) if port is not None else None),
         conn_options,
         keyspace=keyspace,
         prepared_cache_size=int(options.get("prepared_cache_size") or PREPARED_CACHE_SIZE),
         discover_peers=bool(options.get("discover_peers", True)),
+        consistency=options.get("consistency") or session_mod.DEFAULT_CONSISTENCY,
+        serial_consistency=options.get("serial_consistency"),
     )
-    consistency = Consistency.parse(options.get("consistency") or Consistency.LOCAL_ONE)
-    serial = options.get("serial_consistency")
-    serial_level = Consistency.parse_serial(serial) if serial is not None else None
-    return session, {"consistency": consistency, "serial_consistency": serial_level}
 
 
 def create(
@@ -300,11 +276,11 @@ def create(
                 f"driver_type='native' wraps a coodie.native.Session, not {type(session).__name__}"
             )
         return NativeDriver(session, keyspace or session.keyspace)
-    new_session, extra = _options(hosts, keyspace, dict(options))
+    new_session = _new_session(hosts, keyspace, dict(options))
     if not options.get("lazy"):
         with translating(translate_error, release=new_session.close):
             new_session.connect()
-    return NativeDriver(new_session, keyspace, **extra)
+    return NativeDriver(new_session, keyspace)
 
 
 async def create_async(
@@ -316,11 +292,11 @@ async def create_async(
 ) -> NativeDriver:
     if session is not None:
         return create(hosts, session, keyspace, driver_type, **options)
-    new_session, extra = _options(hosts, keyspace, dict(options))
+    new_session = _new_session(hosts, keyspace, dict(options))
     if not options.get("lazy"):
         with translating(translate_error, release=new_session.close):
             await new_session.connect_async()
-    return NativeDriver(new_session, keyspace, **extra)
+    return NativeDriver(new_session, keyspace)
 
 
 __all__ = ["NativeDriver", "create", "create_async", "translate_error"]

@@ -21,6 +21,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from coodie.native.runner import Plan, call, run_async, run_blocking
+
 DEFAULT_HEARTBEAT_INTERVAL = 30.0
 
 
@@ -98,16 +100,24 @@ class Heartbeat:
         conn.native.close()
         on_dead(conn, error)
 
-    # blocking connections ---------------------------------------------------------
-    def beat(self, conn: Any, on_dead: OnDead) -> bool:
-        """One heartbeat on a blocking connection; False (and the connection closed) if it failed."""
+    # heartbeats ----------------------------------------------------------------
+    def beating(self, conn: Any, on_dead: OnDead) -> Plan[bool]:
+        """One heartbeat, either mode; False (and the connection closed) if it failed."""
         try:
-            conn.native.options(timeout=self.timeout)
+            yield call(conn.native, "options", self.timeout)
         except Exception as error:  # any failure means the connection is not usable
             self._dead(conn, error, on_dead)
             return False
         self._beaten(conn)
         return True
+
+    def beat(self, conn: Any, on_dead: OnDead) -> bool:
+        """One heartbeat on a blocking connection."""
+        return run_blocking(self.beating(conn, on_dead))
+
+    async def beat_async(self, conn: Any, on_dead: OnDead) -> bool:
+        """One heartbeat on an asyncio connection."""
+        return await run_async(self.beating(conn, on_dead))
 
     def check(self, conns: list[Any], on_dead: OnDead) -> int:
         """Heartbeat every due connection; the number that failed."""
@@ -135,15 +145,6 @@ class Heartbeat:
         self._stop.set()
 
     # asyncio connections ------------------------------------------------------------
-    async def beat_async(self, conn: Any, on_dead: OnDead) -> bool:
-        try:
-            await conn.native.options_async(timeout=self.timeout)
-        except Exception as error:
-            self._dead(conn, error, on_dead)
-            return False
-        self._beaten(conn)
-        return True
-
     def watch_async(self, conn: Any, loop: asyncio.AbstractEventLoop, on_dead: OnDead) -> None:
         """Check one asyncio connection periodically on its loop until it or the loop closes."""
         if self.interval is None:

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from coodie import _native
+from coodie.native.runner import Plan, awaited_only, blocking_only, one, run_async, run_blocking
 
 Address = tuple[str, int]
 
@@ -209,6 +210,8 @@ def hosts_from_rows(
 
 Query = Callable[[str], Sequence[Mapping[str, Any]]]
 AsyncQuery = Callable[[str], Awaitable[Sequence[Mapping[str, Any]]]]
+#: CQL text -> the plan that runs it and returns its rows
+Ask = Callable[[str], Plan[Sequence[Mapping[str, Any]]]]
 #: errors that leave routing off instead of failing the session
 QUERY_ERRORS: tuple[type[BaseException], ...] = (Exception,)
 
@@ -235,49 +238,43 @@ class Router:
         }
         self._cache.clear()
 
-    def load(self, query: Query, local_address: Address) -> None:
-        """Load the ring and the keyspaces with a blocking query function (errors leave routing off)."""
+    def loading(self, ask: Ask, local_address: Address) -> Plan[None]:
+        """Load the ring and the keyspaces through ``ask`` (errors leave routing off)."""
         try:
-            local = query(LOCAL_QUERY)
+            local = yield from ask(LOCAL_QUERY)
             try:
-                peers = query(PEERS_V2_QUERY)
+                peers = yield from ask(PEERS_V2_QUERY)
             except QUERY_ERRORS:
-                peers = query(PEERS_QUERY)
+                peers = yield from ask(PEERS_QUERY)
             self.set_ring(hosts_from_rows(local_address, local, peers))
-            self.set_keyspaces(query(KEYSPACES_QUERY))
+            self.set_keyspaces((yield from ask(KEYSPACES_QUERY)))
         except QUERY_ERRORS:
             return
 
+    def load(self, query: Query, local_address: Address) -> None:
+        """Load the ring and the keyspaces with a blocking query function."""
+        run_blocking(self.loading(lambda cql: one(blocking_only(query, cql)), local_address))
+
     async def load_async(self, query: AsyncQuery, local_address: Address) -> None:
-        try:
-            local = await query(LOCAL_QUERY)
-            try:
-                peers = await query(PEERS_V2_QUERY)
-            except QUERY_ERRORS:
-                peers = await query(PEERS_QUERY)
-            self.set_ring(hosts_from_rows(local_address, local, peers))
-            self.set_keyspaces(await query(KEYSPACES_QUERY))
-        except QUERY_ERRORS:
-            return
+        await run_async(self.loading(lambda cql: one(awaited_only(query, cql)), local_address))
 
     def _keyspace_changed(self, info: Any) -> bool:
         """A SCHEMA_CHANGE result ``(change, target, ...)`` about a keyspace, with a ring to route on."""
         return bool(self.ring) and isinstance(info, tuple) and len(info) > 1 and info[1] == "KEYSPACE"
 
-    def schema_changed(self, info: Any, query: Query) -> None:
+    def reloading(self, info: Any, ask: Ask) -> Plan[None]:
         """Reload the keyspaces' replication after a keyspace was created, altered or dropped."""
         if self._keyspace_changed(info):
             try:
-                self.set_keyspaces(query(KEYSPACES_QUERY))
+                self.set_keyspaces((yield from ask(KEYSPACES_QUERY)))
             except QUERY_ERRORS:
                 return
 
+    def schema_changed(self, info: Any, query: Query) -> None:
+        run_blocking(self.reloading(info, lambda cql: one(blocking_only(query, cql))))
+
     async def schema_changed_async(self, info: Any, query: AsyncQuery) -> None:
-        if self._keyspace_changed(info):
-            try:
-                self.set_keyspaces(await query(KEYSPACES_QUERY))
-            except QUERY_ERRORS:
-                return
+        await run_async(self.reloading(info, lambda cql: one(awaited_only(query, cql))))
 
     # answering ------------------------------------------------------------
     def replicas_for_token(self, token: int, keyspace: str | None) -> list[Address]:

@@ -8,12 +8,17 @@ mode:
 * one *asyncio* connection per event loop that uses the session (the C
   connection watches its socket with ``loop.add_reader``).
 
-Both are created on first use. Prepared statements with partition key
-values go to a replica of their partition first (:mod:`coodie.native.routing`);
-other requests go to the nodes round-robin. After DDL on a cluster of
-several nodes the session waits (up to ``schema_agreement_timeout``) until the reachable nodes report
-one schema version. Errors
-are the C connection's own (``cql.ServerError``, ``cql.ConnectionClosed``,
+Both are created on first use. Everything but the hot path is written once, as
+plans (:mod:`coodie.native.runner`) that the blocking methods run with
+``run_blocking`` and the ``*_async`` ones with ``run_async``; executing a
+statement already prepared on a connection already open calls the C extension
+directly. Prepared statements with partition key values go to a replica of
+their partition first (:mod:`coodie.native.routing`); other requests go to the
+nodes round-robin. After DDL on a cluster of several nodes the session waits
+(up to ``schema_agreement_timeout``) until the reachable nodes report one
+schema version. A request's options are one :class:`ExecOptions`, resolved
+against the session's defaults in :meth:`Session._arguments`. Errors are the C
+connection's own (``cql.ServerError``, ``cql.ConnectionClosed``,
 ``cql.OperationTimedOut``, ``coodie._native.ProtocolError``) and ``OSError``
 for connecting; :mod:`coodie.drivers.native` maps them to coodie's exceptions.
 """
@@ -26,9 +31,11 @@ import ipaddress
 import socket
 import threading
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
+
+from typing_extensions import TypedDict, Unpack
 
 from coodie import _native
 
@@ -37,10 +44,13 @@ from coodie._native import ConnectionClosed as ConnectionClosed
 from coodie._native import OperationTimedOut as OperationTimedOut
 from coodie._native import ProtocolError as ProtocolError
 from coodie._native import ServerError as ServerError
+from coodie.exceptions import ConfigurationError
 from coodie.native.health import DEFAULT_HEARTBEAT_INTERVAL, Backoff, Heartbeat
-from coodie.native.routing import Router
+from coodie.native.routing import Ask, Router
+from coodie.native.runner import Plan, call, pause, run_async, run_blocking
 from coodie.support.cql_names import quote
 from coodie.support.lru import LRU
+from coodie.support.options import DEFAULT_OPTIONS, Consistency, ExecOptions
 
 #: error codes the session reacts to
 UNPREPARED = 0x2500
@@ -48,8 +58,35 @@ AUTH_ERROR = 0x0100
 
 DEFAULT_PORT = 9042
 DEFAULT_PAGE_SIZE = 5000
+#: what a request without options of its own runs with (unless the session is given others)
+DEFAULT_CONSISTENCY = Consistency.LOCAL_ONE
+DEFAULT_REQUEST_TIMEOUT = 10.0
+#: every row of a statement: pages of DEFAULT_PAGE_SIZE rows
+ALL_PAGES = ExecOptions(page_size=DEFAULT_PAGE_SIZE)
+
+#: the values bound to a statement's markers, in order
+Params = Sequence[Any]
+#: the statements of a BATCH with their values
+Statements = Sequence[tuple[str, Params]]
+#: one page of rows and the paging state of the next (None: no more)
+Page = tuple[list[dict[str, Any]], bytes | None]
+#: the option arguments of the C connection's query() and execute(), in its order:
+#: consistency, page size, paging state, serial consistency, timestamp, timeout
+_Arguments = tuple[int, int | None, bytes | None, int | None, int | None, float | None]
 #: how long a node that refused a connection is left alone
 NODE_RETRY_DELAY = 2.0
+
+
+class Keywords(TypedDict, total=False):
+    """The keywords of :meth:`Session.execute` and co: ``prepare`` and a shorthand for ExecOptions."""
+
+    prepare: bool
+    consistency: Consistency | str | int | None
+    serial_consistency: Consistency | str | int | None
+    timeout: float | None
+    page_size: int | None
+    paging_state: bytes | None
+    timestamp: int | None
 
 
 class BatchKind(enum.IntEnum):
@@ -81,11 +118,18 @@ class ConnectionOptions:
     compression: str | None = None  # "lz4" or None
     tls: TlsOptions | None = None
     connect_timeout: float = 5.0
-    request_timeout: float | None = 10.0
+    #: what a request waits for its answer unless its options say otherwise; None: forever
+    request_timeout: float | None = DEFAULT_REQUEST_TIMEOUT
     max_streams: int = 1024
     tick: float = 0.02
     driver_name: str = "coodie-native"
     driver_version: str = ""
+
+    def __post_init__(self) -> None:
+        if self.request_timeout is not None and not self.request_timeout > 0:
+            raise ConfigurationError(f"request_timeout={self.request_timeout!r}: must be positive or None")
+        if not self.connect_timeout > 0:
+            raise ConfigurationError(f"connect_timeout={self.connect_timeout!r}: must be positive")
 
 
 @dataclass
@@ -170,7 +214,14 @@ def _auth_token(options: ConnectionOptions, authenticator: str) -> bytes:
 
 
 class Session:
-    """Connections to a cluster, with a prepared statement cache."""
+    """Connections to a cluster, with a prepared statement cache.
+
+    A request's options are one :class:`ExecOptions`; its ``None`` fields take
+    the session's defaults: ``consistency`` (LOCAL_ONE unless given),
+    ``serial_consistency`` (none: the server's SERIAL) and the connection
+    options' ``request_timeout`` (10 s). The ``native`` backend uses the same
+    defaults, so a session behaves the same used directly or through coodie.
+    """
 
     def __init__(
         self,
@@ -180,6 +231,8 @@ class Session:
         keyspace: str | None = None,
         prepared_cache_size: int = 512,
         discover_peers: bool = True,
+        consistency: Consistency | str | int = DEFAULT_CONSISTENCY,
+        serial_consistency: Consistency | str | int | None = None,
         schema_agreement_timeout: float = 10.0,
         heartbeat_interval: float | None = DEFAULT_HEARTBEAT_INTERVAL,
         backoff: Backoff | None = None,
@@ -201,7 +254,25 @@ class Session:
         self._peers_done = False
         self.router = Router()
         self.backoff = backoff or Backoff()
-        self.heartbeat = Heartbeat(heartbeat_interval, self.options.request_timeout or 10.0)
+        self.heartbeat = Heartbeat(
+            heartbeat_interval, self.options.request_timeout or DEFAULT_REQUEST_TIMEOUT
+        )
+        self._consistency = Consistency.parse(consistency)
+        self._serial_consistency = (
+            None if serial_consistency is None else Consistency.parse_serial(serial_consistency)
+        )
+        self._default_arguments = self._arguments(ExecOptions())
+        self._all_pages_arguments = self._arguments(ExecOptions(page_size=DEFAULT_PAGE_SIZE))
+
+    @property
+    def consistency(self) -> Consistency:
+        """The level of a request whose options name none (fixed when the session is made)."""
+        return self._consistency
+
+    @property
+    def serial_consistency(self) -> Consistency | None:
+        """The serial level of a conditional request whose options name none (None: SERIAL)."""
+        return self._serial_consistency
 
     # ------------------------------------------------------------ nodes --
     def _next_nodes(self, prefer: Sequence[tuple[str, int]] | None = None) -> list[Node]:
@@ -216,6 +287,8 @@ class Session:
         return [x for x in ordered if x.down_until <= now] + [x for x in ordered if x.down_until > now]
 
     def _mark_down(self, node: Node, error: BaseException) -> None:
+        if node.last_error is error:  # one failed attempt, reported to each task that waited on it
+            return
         node.failures += 1
         node.down_until = time.monotonic() + self.backoff.delay(node.failures)
         node.last_error = error
@@ -224,7 +297,7 @@ class Session:
         """A heartbeat failed: the connection is closed; leave its node alone for a while."""
         self._mark_down(conn.node, error)
 
-    def _add_peers(self, rows: list[dict[str, Any]], port_default: int) -> None:
+    def _add_peers(self, rows: Sequence[Mapping[str, Any]], port_default: int) -> None:
         known = {n.address for n in self.nodes}
         for row in rows:
             addr = row.get("native_address") or row.get("rpc_address") or row.get("peer")
@@ -243,79 +316,206 @@ class Session:
     _PEERS_V2 = "SELECT peer, native_address, native_port FROM system.peers_v2"
     _PEERS = "SELECT peer, rpc_address FROM system.peers"
 
-    # ------------------------------------------------------- blocking side --
-    def _open_sync(self, node: Node) -> Conn:
-        o = self.options
-        native = _native_connection(socket.create_connection(node.address, timeout=o.connect_timeout), o)
-        conn = Conn(native, node, None)
+    # ------------------------------------------------------- options to wire --
+    def _arguments(self, options: ExecOptions) -> _Arguments:
+        """The C call's option arguments: ``options`` over the session's defaults.
+
+        The one place where a request's options meet the wire; everything above
+        hands the same :class:`ExecOptions` down unchanged.
+        """
+        if options is DEFAULT_OPTIONS:
+            return self._default_arguments
+        if options is ALL_PAGES:
+            return self._all_pages_arguments
+        return (
+            self._consistency if options.consistency is None else options.consistency,
+            options.page_size,
+            options.paging_state,
+            self._serial_consistency if options.serial_consistency is None else options.serial_consistency,
+            options.timestamp,
+            self.options.request_timeout if options.timeout is None else options.timeout,
+        )
+
+    def _rows(self, conn: Conn, cql: str, timeout: float | None) -> Plan[list[dict[str, Any]]]:
+        """The rows of one unprepared query (the session's own: system tables, USE)."""
+        rows, _, _ = yield call(conn.native, "query", cql, *self._arguments(ExecOptions(timeout=timeout)))
+        return list(rows)
+
+    def _asker(self, conn: Conn, timeout: float | None) -> Ask:
+        return lambda cql: self._rows(conn, cql, timeout)
+
+    # ------------------------------------------------------------ connecting --
+    def connect(self) -> None:
+        """Open a blocking connection to the first reachable contact point."""
+        self.sync_conn()
+
+    async def connect_async(self) -> None:
+        await self.async_conn()
+
+    def sync_conn(self, prefer: Sequence[tuple[str, int]] | None = None) -> Conn:
+        """A blocking connection (opened on first use), round-robin over the nodes."""
+        return run_blocking(self._connection(prefer))
+
+    async def async_conn(self, prefer: Sequence[tuple[str, int]] | None = None) -> Conn:
+        """An asyncio connection for the running loop (opened on first use)."""
+        return await run_async(self._connection(prefer))
+
+    def _connection(self, prefer: Sequence[tuple[str, int]] | None) -> Plan[Conn]:
+        """A connection through the first node that has or takes one (``prefer``: those first)."""
+        if self._closed:
+            raise ConnectionClosed("the session is closed")
+        errors: list[tuple[Node, BaseException]] = []
+        for node in self._next_nodes(prefer):
+            try:
+                conn: Conn = yield call(self, "_claim", node)
+            except _OPEN_ERRORS as error:
+                if _is_auth_failure(error):
+                    raise
+                self._mark_down(node, error)
+                errors.append((node, error))
+                continue
+            if not self._peers_done:
+                yield from self._discover(conn)
+            return conn
+        raise _no_host(errors)
+
+    def _ready(self, node: Node) -> Conn | None:
+        """The node's blocking connection if it is open (and answers, when it sat idle)."""
+        conn = self._sync.get(node.address)
+        if conn is not None and conn.usable and self.heartbeat.ensure(conn, self._heartbeat_failed):
+            return conn
+        return None
+
+    def _ready_async(self, node: Node) -> Conn | None:
+        """The node's connection for the running event loop, if it is open."""
+        loop = asyncio.get_running_loop()
+        conn = self._async.get((id(loop), node.address))
+        return conn if conn is not None and conn.loop is loop and conn.usable else None
+
+    def _claim(self, node: Node) -> Conn:
+        """The node's blocking connection, opened once (by whichever thread asks first)."""
+        conn = self._ready(node)
+        if conn is not None:
+            return conn
+        with self._lock:
+            conn = self._sync.get(node.address)
+            if conn is not None and conn.usable:
+                return conn
+            conn = run_blocking(self._open(node))
+            self._sync[node.address] = conn
+            node.failures = 0
+            self.heartbeat.track(conn)
+        return conn
+
+    async def _claim_async(self, node: Node) -> Conn:
+        """The node's connection for the running loop, opened once (however many tasks ask)."""
+        conn = self._ready_async(node)
+        if conn is not None:
+            return conn
+        loop = asyncio.get_running_loop()
+        key = (id(loop), node.address)
+        pending = self._connecting.get(key)
+        if pending is not None and pending.get_loop() is loop:
+            return await asyncio.shield(pending)
+        if len(self._async) > len(self.nodes):
+            self._sweep()
+        opened: asyncio.Future[Conn] = loop.create_future()
+        self._connecting[key] = opened
         try:
-            if o.tls is not None:
-                native.start_tls(**_tls_kwargs(o.tls, node), timeout=o.connect_timeout)
-            supported = native.options(timeout=o.connect_timeout)
-            authenticator = native.startup(_startup_options(o, supported), timeout=o.connect_timeout)
+            conn = await run_async(self._open(node))
+        except Exception as error:
+            opened.set_exception(error)
+            opened.exception()  # retrieved: the waiters get it through shield
+            raise
+        except BaseException:
+            opened.cancel()
+            raise
+        finally:
+            self._connecting.pop(key, None)
+        old = self._async.get(key)
+        if old is not None:
+            old.native.close()
+        self._async[key] = conn
+        node.failures = 0
+        self.heartbeat.watch_async(conn, loop, self._heartbeat_failed)
+        opened.set_result(conn)
+        return conn
+
+    def _sweep(self) -> None:
+        """Forget connections whose event loop is closed."""
+        for key, conn in list(self._async.items()):
+            if conn.loop is not None and conn.loop.is_closed():
+                conn.native.close()
+                del self._async[key]
+
+    def _open(self, node: Node) -> Plan[Conn]:
+        """A new connection ready for requests: handshake, login, the session's keyspace."""
+        o = self.options
+        native = yield call(self, "_dial", node)
+        conn = Conn(native, node, native.loop)
+        try:
+            supported = yield call(native, "options", o.connect_timeout)
+            startup = _startup_options(o, supported)
+            authenticator = yield call(native, "startup", startup, o.connect_timeout)
             if authenticator is not None:
-                kind, _ = native.authenticate(_auth_token(o, authenticator), timeout=o.connect_timeout)
+                token = _auth_token(o, authenticator)
+                kind, _ = yield call(native, "authenticate", token, o.connect_timeout)
                 while kind == "challenge":
-                    kind, _ = native.authenticate(None, timeout=o.connect_timeout)
-            if self.keyspace:
-                native.query(f"USE {quote(self.keyspace)}", timeout=o.connect_timeout)
-                conn.keyspace = self.keyspace
+                    kind, _ = yield call(native, "authenticate", None, o.connect_timeout)
+            yield from self._use_keyspace(conn, o.connect_timeout)
         except BaseException:
             native.close()
             raise
         return conn
 
-    def _discover_sync(self, conn: Conn) -> None:
+    def _dial(self, node: Node) -> Any:
+        """A C connection over a new TCP (and TLS) connection to the node, blocking."""
+        o = self.options
+        native = _native_connection(socket.create_connection(node.address, timeout=o.connect_timeout), o)
+        try:
+            if o.tls is not None:
+                native.start_tls(**_tls_kwargs(o.tls, node), timeout=o.connect_timeout)
+        except BaseException:
+            native.close()
+            raise
+        return native
+
+    async def _dial_async(self, node: Node) -> Any:
+        """A C connection over a new TCP (and TLS) connection, attached to the running loop."""
+        o = self.options
+        loop = asyncio.get_running_loop()
+        native = _native_connection(await _connected_socket(loop, node, o.connect_timeout), o)
+        try:
+            if o.tls is not None:
+                native.start_tls(**_tls_kwargs(o.tls, node), handshake=False)
+                await _tls_handshake_async(native, loop, o.connect_timeout)
+            native.attach(loop)
+        except BaseException:
+            native.close()
+            raise
+        return native
+
+    def _discover(self, conn: Conn) -> Plan[None]:
+        """Once per session: add the cluster's other nodes and load the token ring."""
         self._peers_done = True
         if not self.discover_peers:
             return
+        ask = self._asker(conn, self.options.connect_timeout)
         for cql in (self._PEERS_V2, self._PEERS):
             try:
-                rows, _, _ = conn.native.query(cql, timeout=self.options.connect_timeout)
+                rows = yield from ask(cql)
             except ServerError:
                 continue
             self._add_peers(rows, conn.node.port)
-            return
+            break
+        yield from self.router.loading(ask, conn.node.address)
 
-    def connect(self) -> None:
-        """Open a blocking connection to the first reachable contact point."""
-        self.sync_conn()
-
-    def sync_conn(self, prefer: Sequence[tuple[str, int]] | None = None) -> Conn:
-        """A blocking connection (opened on first use), round-robin over the nodes."""
-        if self._closed:
-            raise ConnectionClosed("the session is closed")
-        errors: list[tuple[Node, BaseException]] = []
-        for node in self._next_nodes(prefer):
-            conn = self._sync.get(node.address)
-            if conn is not None and conn.usable and self.heartbeat.ensure(conn, self._heartbeat_failed):
-                return conn
-            with self._lock:
-                conn = self._sync.get(node.address)
-                if conn is not None and conn.usable:
-                    return conn
-                try:
-                    conn = self._open_sync(node)
-                except _OPEN_ERRORS as error:
-                    if _is_auth_failure(error):
-                        raise
-                    self._mark_down(node, error)
-                    errors.append((node, error))
-                    continue
-                self._sync[node.address] = conn
-                node.failures = 0
-                self.heartbeat.track(conn)
-            if not self._peers_done:
-                self._discover_sync(conn)
-                if self.discover_peers:
-                    self.router.load(_sync_rows(conn, self.options.connect_timeout), node.address)
-            return conn
-        raise _no_host(errors)
-
-    def _use_keyspace(self, conn: Conn) -> None:
-        if conn.keyspace != self.keyspace and self.keyspace:
-            conn.native.query(f"USE {quote(self.keyspace)}", timeout=self.options.request_timeout)
-            conn.keyspace = self.keyspace
+    def _use_keyspace(self, conn: Conn, timeout: float | None) -> Plan[None]:
+        """Switch a connection to the session's keyspace (a USE ran on another connection)."""
+        keyspace = self.keyspace
+        if keyspace and conn.keyspace != keyspace:
+            yield from self._rows(conn, f"USE {quote(keyspace)}", timeout)
+            conn.keyspace = keyspace
 
     def _track(self, conn: Conn, info: Any) -> None:
         if isinstance(info, str):  # USE changed the keyspace of this connection
@@ -337,34 +537,38 @@ class Session:
         versions.discard(None)
         return versions
 
-    def await_schema_agreement(self, conn: Conn) -> bool:
-        """After DDL on a cluster: wait until the reachable nodes report one schema version."""
+    def _agreement(self, conn: Conn) -> Plan[bool]:
+        """After DDL on a cluster: wait until the reachable nodes report one schema version.
+
+        The only wait for schema agreement on coodie's native path (the ODM's
+        schema sync relies on it); gives up, returning False, after
+        ``schema_agreement_timeout``.
+        """
         if len(self.nodes) < 2:
             return True
         deadline = time.monotonic() + self.schema_agreement_timeout
         timeout = self.options.request_timeout
         while True:
-            local, _, _ = conn.native.query(self._LOCAL_VERSION, timeout=timeout)
-            peers, _, _ = conn.native.query(self._PEER_VERSIONS, timeout=timeout)
+            local = yield from self._rows(conn, self._LOCAL_VERSION, timeout)
+            peers = yield from self._rows(conn, self._PEER_VERSIONS, timeout)
             if len(self._versions(local, peers)) <= 1:
                 return True
             if time.monotonic() >= deadline:
                 return False
-            time.sleep(0.2)
+            yield pause(0.2)
+
+    def await_schema_agreement(self, conn: Conn) -> bool:
+        return run_blocking(self._agreement(conn))
 
     async def await_schema_agreement_async(self, conn: Conn) -> bool:
-        if len(self.nodes) < 2:
-            return True
-        deadline = time.monotonic() + self.schema_agreement_timeout
-        timeout = self.options.request_timeout
-        while True:
-            local, _, _ = await conn.native.query_async(self._LOCAL_VERSION, timeout=timeout)
-            peers, _, _ = await conn.native.query_async(self._PEER_VERSIONS, timeout=timeout)
-            if len(self._versions(local, peers)) <= 1:
-                return True
-            if time.monotonic() >= deadline:
-                return False
-            await asyncio.sleep(0.2)
+        return await run_async(self._agreement(conn))
+
+    def _after_query(self, conn: Conn, info: Any) -> Plan[None]:
+        """What a QUERY's result reports: a keyspace change, or a schema change to wait out."""
+        self._track(conn, info)
+        if isinstance(info, tuple):
+            yield from self._agreement(conn)
+            yield from self.router.reloading(info, self._asker(conn, self.options.request_timeout))
 
     # prepared statements ---------------------------------------------------
     def cached(self, cql: str) -> Any:
@@ -373,324 +577,162 @@ class Session:
     def remember(self, cql: str, prepared: Any) -> Any:
         return self._prepared.put((cql, self.keyspace), prepared)
 
-    def prepare(self, cql: str, conn: Conn | None = None) -> Any:
-        p = self.cached(cql)
-        if p is None:
-            conn = conn or self.sync_conn()
-            self._use_keyspace(conn)
-            p = self.remember(cql, conn.native.prepare(cql, timeout=self.options.request_timeout))
-        return p
-
-    # running ------------------------------------------------------------------
-    def execute(
-        self,
-        cql: str,
-        params: Sequence[Any] = (),
-        *,
-        prepare: bool = True,
-        consistency: int = 1,
-        serial_consistency: int | None = None,
-        page_size: int | None = None,
-        paging_state: bytes | None = None,
-        timestamp: int | None = None,
-        timeout: float | None = None,
-    ) -> tuple[list[dict[str, Any]], bytes | None]:
-        """One page (or everything when ``page_size`` is None and the server does not page)."""
-        prefer = self.router.replicas(self.cached(cql), params, self.keyspace) if prepare else None
-        conn = self.sync_conn(prefer)
-        if conn.keyspace != self.keyspace:
-            self._use_keyspace(conn)
-        if timeout is None:
-            timeout = self.options.request_timeout
-        if not prepare and not params:
-            rows, state, info = conn.native.query(
-                cql, consistency, page_size, paging_state, serial_consistency, timestamp, timeout
-            )
-            if info is not None:
-                self._track(conn, info)
-                if isinstance(info, tuple):
-                    self.await_schema_agreement(conn)
-                    self.router.schema_changed(info, _sync_rows(conn, timeout))
-            return rows, state
-        p = self.cached(cql) or self.prepare(cql, conn)
-        args = (params, consistency, page_size, paging_state, serial_consistency, timestamp, timeout)
-        try:
-            rows, state, _ = conn.native.execute(p, *args)
-        except ServerError as error:
-            if getattr(error, "code", None) != UNPREPARED:
-                raise
-            p = self.remember(cql, conn.native.prepare(cql, timeout=timeout))
-            rows, state, _ = conn.native.execute(p, *args)
-        return rows, state
-
-    def execute_all(
-        self,
-        cql: str,
-        params: Sequence[Any] = (),
-        *,
-        page_size: int = DEFAULT_PAGE_SIZE,
-        **kwargs: Any,
-    ) -> list[dict[str, Any]]:
-        """Every row, fetching page after page."""
-        rows, state = self.execute(cql, params, page_size=page_size, **kwargs)
-        while state is not None:
-            more, state = self.execute(cql, params, page_size=page_size, paging_state=state, **kwargs)
-            rows.extend(more)
-        return rows
-
-    def batch(
-        self,
-        kind: BatchKind,
-        statements: Sequence[tuple[str, Sequence[Any]]],
-        *,
-        consistency: int = 1,
-        serial_consistency: int | None = None,
-        timestamp: int | None = None,
-        timeout: float | None = None,
-    ) -> list[dict[str, Any]]:
-        conn = self.sync_conn()
-        if conn.keyspace != self.keyspace:
-            self._use_keyspace(conn)
-        if timeout is None:
-            timeout = self.options.request_timeout
-        for _attempt in range(3):
-            items = [
-                (self.cached(cql) or self.prepare(cql, conn), tuple(params)) for cql, params in statements
-            ]
-            try:
-                rows, _, _ = conn.native.batch(
-                    int(kind), items, consistency, serial_consistency, timestamp, timeout
-                )
-                return list(rows)
-            except ServerError as error:
-                if getattr(error, "code", None) != UNPREPARED:
-                    raise
-                self._forget(getattr(error, "info", {}).get("id"))
-        raise ConnectionClosed("batch statements kept coming back unprepared")
-
     def _forget(self, statement_id: bytes | None) -> None:
         self._prepared.discard_where(lambda p: statement_id is None or p.id == statement_id)
 
-    # --------------------------------------------------------- asyncio side --
-    async def _open_async(self, node: Node, loop: asyncio.AbstractEventLoop) -> Conn:
-        o = self.options
-        infos = await loop.getaddrinfo(node.host, node.port, type=socket.SOCK_STREAM)
-        last: BaseException | None = None
-        sock: socket.socket | None = None
-        for family, type_, proto, _, addr in infos:
-            s = socket.socket(family, type_, proto)
-            s.setblocking(False)
-            try:
-                await asyncio.wait_for(loop.sock_connect(s, addr), o.connect_timeout)
-            except (OSError, asyncio.TimeoutError) as error:
-                s.close()
-                last = (
-                    error if isinstance(error, OSError) else TimeoutError(f"connecting to {node} timed out")
-                )
-                continue
-            sock = s
-            break
-        if sock is None:
-            raise last or OSError(f"cannot resolve {node}")
-        native = _native_connection(sock, o)
-        conn = Conn(native, node, loop)
-        try:
-            if o.tls is not None:
-                native.start_tls(**_tls_kwargs(o.tls, node), handshake=False)
-                await _tls_handshake_async(native, loop, o.connect_timeout)
-            native.attach(loop)
-            supported = await native.options_async(timeout=o.connect_timeout)
-            authenticator = await native.startup_async(
-                _startup_options(o, supported), timeout=o.connect_timeout
-            )
-            if authenticator is not None:
-                kind, _ = await native.authenticate_async(
-                    _auth_token(o, authenticator), timeout=o.connect_timeout
-                )
-                while kind == "challenge":
-                    kind, _ = await native.authenticate_async(None, timeout=o.connect_timeout)
-            if self.keyspace:
-                await native.query_async(f"USE {quote(self.keyspace)}", timeout=o.connect_timeout)
-                conn.keyspace = self.keyspace
-        except BaseException:
-            native.close()
-            raise
-        return conn
-
-    def _sweep(self) -> None:
-        """Forget connections whose event loop is closed."""
-        for key, conn in list(self._async.items()):
-            if conn.loop is not None and conn.loop.is_closed():
-                conn.native.close()
-                del self._async[key]
-
-    async def connect_async(self) -> None:
-        await self.async_conn()
-
-    async def async_conn(self, prefer: Sequence[tuple[str, int]] | None = None) -> Conn:
-        """An asyncio connection for the running loop (opened on first use)."""
-        if self._closed:
-            raise ConnectionClosed("the session is closed")
-        loop = asyncio.get_running_loop()
-        errors: list[tuple[Node, BaseException]] = []
-        for node in self._next_nodes(prefer):
-            key = (id(loop), node.address)
-            conn = self._async.get(key)
-            if conn is not None and conn.loop is loop and conn.usable:
-                return conn
-            pending = self._connecting.get(key)
-            if pending is not None and pending.get_loop() is loop:
-                try:
-                    return await asyncio.shield(pending)
-                except _NODE_ERRORS as error:
-                    errors.append((node, error))
-                    continue
-            if len(self._async) > len(self.nodes):
-                self._sweep()
-            fut: asyncio.Future[Conn] = loop.create_future()
-            self._connecting[key] = fut
-            try:
-                conn = await self._open_async(node, loop)
-            except _OPEN_ERRORS as error:
-                fut.set_exception(error)
-                fut.exception()  # retrieved: waiters get it through shield
-                if _is_auth_failure(error):
-                    raise
-                self._mark_down(node, error)
-                errors.append((node, error))
-                continue
-            except BaseException as error:
-                fut.cancel()
-                raise error
-            finally:
-                self._connecting.pop(key, None)
-            old = self._async.get(key)
-            if old is not None:
-                old.native.close()
-            self._async[key] = conn
-            node.failures = 0
-            self.heartbeat.watch_async(conn, loop, self._heartbeat_failed)
-            fut.set_result(conn)
-            if not self._peers_done:
-                await self._discover_async(conn)
-                if self.discover_peers:
-                    await self.router.load_async(
-                        _async_rows(conn, self.options.connect_timeout), node.address
-                    )
-            return conn
-        raise _no_host(errors)
-
-    async def _discover_async(self, conn: Conn) -> None:
-        self._peers_done = True
-        if not self.discover_peers:
-            return
-        for cql in (self._PEERS_V2, self._PEERS):
-            try:
-                rows, _, _ = await conn.native.query_async(cql, timeout=self.options.connect_timeout)
-            except ServerError:
-                continue
-            self._add_peers(rows, conn.node.port)
-            return
-
-    async def _use_keyspace_async(self, conn: Conn) -> None:
-        if conn.keyspace != self.keyspace and self.keyspace:
-            await conn.native.query_async(f"USE {quote(self.keyspace)}", timeout=self.options.request_timeout)
-            conn.keyspace = self.keyspace
-
-    async def prepare_async(self, cql: str, conn: Conn | None = None) -> Any:
+    def _preparing(self, cql: str, conn: Conn | None) -> Plan[Any]:
         p = self.cached(cql)
         if p is None:
-            conn = conn or await self.async_conn()
-            await self._use_keyspace_async(conn)
-            p = self.remember(cql, await conn.native.prepare_async(cql, timeout=self.options.request_timeout))
+            if conn is None:
+                conn = yield from self._connection(None)
+            yield from self._use_keyspace(conn, self.options.request_timeout)
+            p = self.remember(cql, (yield call(conn.native, "prepare", cql, self.options.request_timeout)))
         return p
 
-    async def execute_async(
-        self,
-        cql: str,
-        params: Sequence[Any] = (),
-        *,
-        prepare: bool = True,
-        consistency: int = 1,
-        serial_consistency: int | None = None,
-        page_size: int | None = None,
-        paging_state: bytes | None = None,
-        timestamp: int | None = None,
-        timeout: float | None = None,
-    ) -> tuple[list[dict[str, Any]], bytes | None]:
+    def prepare(self, cql: str, conn: Conn | None = None) -> Any:
+        """The prepared statement of ``cql`` (prepared on first use, then cached)."""
+        return run_blocking(self._preparing(cql, conn))
+
+    async def prepare_async(self, cql: str, conn: Conn | None = None) -> Any:
+        return await run_async(self._preparing(cql, conn))
+
+    # running ------------------------------------------------------------------
+    def _fast_lane(
+        self, cql: str, params: Sequence[Any], prepare: bool, ready: Callable[[Node], Conn | None]
+    ) -> tuple[Any, Conn] | None:
+        """The hot path's prerequisites, or None: the statement prepared, its node's connection ready."""
+        p = self._prepared.get((cql, self.keyspace)) if prepare else None
+        if p is None:
+            return None
+        conn = ready(self._next_nodes(self.router.replicas(p, params, self.keyspace))[0])
+        return (p, conn) if conn is not None and conn.keyspace == self.keyspace else None
+
+    def _unprepared(self, cql: str, error: ServerError) -> None:
+        """The hot path met a node that forgot the statement: the long way prepares it again."""
+        if error.code != UNPREPARED:
+            raise error
+        self._prepared.pop((cql, self.keyspace))
+
+    def _executing(self, cql: str, params: Sequence[Any], options: ExecOptions, prepare: bool) -> Plan[Page]:
+        """One page the long way: connecting, switching keyspace and (re-)preparing as needed."""
         prefer = self.router.replicas(self.cached(cql), params, self.keyspace) if prepare else None
-        conn = await self.async_conn(prefer)
-        if conn.keyspace != self.keyspace:
-            await self._use_keyspace_async(conn)
-        if timeout is None:
-            timeout = self.options.request_timeout
+        conn = yield from self._connection(prefer)
+        yield from self._use_keyspace(conn, self.options.request_timeout)
+        arguments = self._arguments(options)
         if not prepare and not params:
-            rows, state, info = await conn.native.query_async(
-                cql, consistency, page_size, paging_state, serial_consistency, timestamp, timeout
-            )
+            rows, state, info = yield call(conn.native, "query", cql, *arguments)
             if info is not None:
-                self._track(conn, info)
-                if isinstance(info, tuple):
-                    await self.await_schema_agreement_async(conn)
-                    await self.router.schema_changed_async(info, _async_rows(conn, timeout))
+                yield from self._after_query(conn, info)
             return rows, state
-        p = self.cached(cql) or await self.prepare_async(cql, conn)
-        args = (params, consistency, page_size, paging_state, serial_consistency, timestamp, timeout)
+        p = yield from self._preparing(cql, conn)
         try:
-            rows, state, _ = await conn.native.execute_async(p, *args)
+            rows, state, _ = yield call(conn.native, "execute", p, params, *arguments)
         except ServerError as error:
-            if getattr(error, "code", None) != UNPREPARED:
+            if error.code != UNPREPARED:
                 raise
-            p = self.remember(cql, await conn.native.prepare_async(cql, timeout=timeout))
-            rows, state, _ = await conn.native.execute_async(p, *args)
+            p = self.remember(cql, (yield call(conn.native, "prepare", cql, arguments[-1])))
+            rows, state, _ = yield call(conn.native, "execute", p, params, *arguments)
         return rows, state
 
-    async def execute_all_async(
-        self,
-        cql: str,
-        params: Sequence[Any] = (),
-        *,
-        page_size: int = DEFAULT_PAGE_SIZE,
-        **kwargs: Any,
+    def execute(
+        self, cql: str, params: Params = (), options: ExecOptions = DEFAULT_OPTIONS, **kw: Unpack[Keywords]
+    ) -> Page:
+        """One page (everything when ``page_size`` is None and the server does not page).
+
+        ``kw``: ``prepare=False`` sends the statement unprepared; the other
+        keywords (``timeout=``, ``page_size=``...) are a shorthand for the
+        fields of ``options``.
+        """
+        prepare = kw.pop("prepare", True)
+        options = _overridden(options, kw)
+        lane = self._fast_lane(cql, params, prepare, self._ready)
+        if lane is not None:  # the hot path: straight into C
+            try:
+                rows, state, _ = lane[1].native.execute(lane[0], params, *self._arguments(options))
+                return rows, state
+            except ServerError as error:
+                self._unprepared(cql, error)
+        return run_blocking(self._executing(cql, params, options, prepare))
+
+    async def execute_async(
+        self, cql: str, params: Params = (), options: ExecOptions = DEFAULT_OPTIONS, **kw: Unpack[Keywords]
+    ) -> Page:
+        prepare = kw.pop("prepare", True)
+        options = _overridden(options, kw)
+        lane = self._fast_lane(cql, params, prepare, self._ready_async)
+        if lane is not None:
+            future = lane[1].native.execute_async(lane[0], params, *self._arguments(options))
+            try:
+                rows, state, _ = await future
+                return rows, state
+            except ServerError as error:
+                self._unprepared(cql, error)
+        return await run_async(self._executing(cql, params, options, prepare))
+
+    def execute_all(
+        self, cql: str, params: Params = (), options: ExecOptions = DEFAULT_OPTIONS, **kw: Unpack[Keywords]
     ) -> list[dict[str, Any]]:
-        rows, state = await self.execute_async(cql, params, page_size=page_size, **kwargs)
+        """Every row, page after page (``page_size`` defaults to DEFAULT_PAGE_SIZE)."""
+        prepare = kw.pop("prepare", True)
+        first = _paging(_overridden(options, kw))
+        rows, state = self.execute(cql, params, first, prepare=prepare)
+        if state is not None:
+            rows.extend(run_blocking(self._rest(cql, params, first, prepare, state)))
+        return rows
+
+    async def execute_all_async(
+        self, cql: str, params: Params = (), options: ExecOptions = DEFAULT_OPTIONS, **kw: Unpack[Keywords]
+    ) -> list[dict[str, Any]]:
+        prepare = kw.pop("prepare", True)
+        first = _paging(_overridden(options, kw))
+        rows, state = await self.execute_async(cql, params, first, prepare=prepare)
+        if state is not None:
+            rows.extend(await run_async(self._rest(cql, params, first, prepare, state)))
+        return rows
+
+    def _rest(
+        self, cql: str, params: Sequence[Any], options: ExecOptions, prepare: bool, state: bytes | None
+    ) -> Plan[list[dict[str, Any]]]:
+        """The pages after the first."""
+        rows: list[dict[str, Any]] = []
         while state is not None:
-            more, state = await self.execute_async(
-                cql, params, page_size=page_size, paging_state=state, **kwargs
+            more, state = yield from self._executing(
+                cql, params, replace(options, paging_state=state), prepare
             )
             rows.extend(more)
         return rows
 
-    async def batch_async(
-        self,
-        kind: BatchKind,
-        statements: Sequence[tuple[str, Sequence[Any]]],
-        *,
-        consistency: int = 1,
-        serial_consistency: int | None = None,
-        timestamp: int | None = None,
-        timeout: float | None = None,
-    ) -> list[dict[str, Any]]:
-        conn = await self.async_conn()
-        if conn.keyspace != self.keyspace:
-            await self._use_keyspace_async(conn)
-        if timeout is None:
-            timeout = self.options.request_timeout
+    def _batching(
+        self, kind: BatchKind, statements: Statements, options: ExecOptions
+    ) -> Plan[list[dict[str, Any]]]:
+        conn = yield from self._connection(None)
+        yield from self._use_keyspace(conn, self.options.request_timeout)
+        consistency, _, _, serial, timestamp, timeout = self._arguments(options)
         for _attempt in range(3):
-            items = [
-                (self.cached(cql) or await self.prepare_async(cql, conn), tuple(params))
-                for cql, params in statements
-            ]
+            items = []
+            for cql, params in statements:
+                items.append(((yield from self._preparing(cql, conn)), tuple(params)))
             try:
-                rows, _, _ = await conn.native.batch_async(
-                    int(kind), items, consistency, serial_consistency, timestamp, timeout
+                rows, _, _ = yield call(
+                    conn.native, "batch", int(kind), items, consistency, serial, timestamp, timeout
                 )
                 return list(rows)
             except ServerError as error:
-                if getattr(error, "code", None) != UNPREPARED:
+                if error.code != UNPREPARED:
                     raise
-                self._forget(getattr(error, "info", {}).get("id"))
+                self._forget((error.info or {}).get("id"))
         raise ConnectionClosed("batch statements kept coming back unprepared")
+
+    def batch(
+        self, kind: BatchKind, statements: Statements, options: ExecOptions = DEFAULT_OPTIONS
+    ) -> list[dict[str, Any]]:
+        """One BATCH of prepared statements (re-prepared if a node forgot them)."""
+        return run_blocking(self._batching(kind, statements, options))
+
+    async def batch_async(
+        self, kind: BatchKind, statements: Statements, options: ExecOptions = DEFAULT_OPTIONS
+    ) -> list[dict[str, Any]]:
+        return await run_async(self._batching(kind, statements, options))
 
     # -------------------------------------------------------------- closing --
     def close(self) -> None:
@@ -711,26 +753,6 @@ class Session:
 
     def connections(self) -> list[Conn]:
         return list(self._sync.values()) + list(self._async.values())
-
-
-def _sync_rows(conn: Conn, timeout: float | None) -> Any:
-    """A function running one query on a blocking connection and returning its rows."""
-
-    def query(cql: str) -> Any:
-        rows, _, _ = conn.native.query(cql, timeout=timeout)
-        return rows
-
-    return query
-
-
-def _async_rows(conn: Conn, timeout: float | None) -> Any:
-    """A coroutine function running one query on an asyncio connection and returning its rows."""
-
-    async def query(cql: str) -> Any:
-        rows, _, _ = await conn.native.query_async(cql, timeout=timeout)
-        return rows
-
-    return query
 
 
 #: what connecting to (or through) one node can raise, short of a refused login: try the next node
@@ -768,6 +790,37 @@ def _no_host(errors: list[tuple[Node, BaseException]]) -> ConnectionError:
     if errors:
         error.__cause__ = errors[-1][1]
     return error
+
+
+def _overridden(options: ExecOptions, fields: Mapping[str, Any]) -> ExecOptions:
+    """``options`` with the fields given as keywords (levels by name or code) replaced."""
+    if not fields:
+        return options
+    return replace(options, **ExecOptions.of(**fields).describe())
+
+
+def _paging(options: ExecOptions) -> ExecOptions:
+    """``options`` for reading every row: paged (DEFAULT_PAGE_SIZE rows unless they say)."""
+    if options is DEFAULT_OPTIONS:
+        return ALL_PAGES
+    return options if options.page_size is not None else replace(options, page_size=DEFAULT_PAGE_SIZE)
+
+
+async def _connected_socket(loop: asyncio.AbstractEventLoop, node: Node, timeout: float) -> socket.socket:
+    """A non-blocking socket connected to the node (each resolved address tried in turn)."""
+    infos = await loop.getaddrinfo(node.host, node.port, type=socket.SOCK_STREAM)
+    last: BaseException | None = None
+    for family, type_, proto, _, addr in infos:
+        sock = socket.socket(family, type_, proto)
+        sock.setblocking(False)
+        try:
+            await asyncio.wait_for(loop.sock_connect(sock, addr), timeout)
+        except (OSError, asyncio.TimeoutError) as error:
+            sock.close()
+            last = error if isinstance(error, OSError) else TimeoutError(f"connecting to {node} timed out")
+            continue
+        return sock
+    raise last or OSError(f"cannot resolve {node}")
 
 
 def _tls_kwargs(tls: TlsOptions, node: Node) -> dict[str, Any]:

@@ -4,9 +4,12 @@ nodes and peers, handshake options, re-prepare, paging, errors, closing."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 import struct
 import threading
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -14,7 +17,9 @@ from coodie import exceptions as exc_mod
 from coodie.drivers import native as native_driver
 from coodie.drivers.base import BatchType, Consistency, ExecOptions, Statement
 from coodie.native import Session
-from coodie.native.session import ConnectionOptions, parse_contact_points
+from coodie.native.session import BatchKind, ConnectionOptions, parse_contact_points
+from coodie.plan import run_sync
+from coodie.schema_sync import plan_apply
 
 INT_COL = [("n", "int")]
 
@@ -31,6 +36,7 @@ class Cluster:
         self.prepares = 0
         self.lock = threading.Lock()
         self.disagree = 0  # schema version queries that still see two versions
+        self.levels: list[tuple[str, int]] = []  # (request, consistency) as the server got them
 
     def handler(self, port_of):
         stub = self.stub
@@ -41,6 +47,7 @@ class Cluster:
                 text, qp = stub.parse_query(f)
                 with self.lock:
                     self.seen.append((port, text))
+                    self.levels.append((text, qp.consistency))
                 if "system.peers_v2" in text:
                     cols = [("peer", "inet"), ("native_address", "inet"), ("native_port", "int")]
                     rows = [
@@ -84,6 +91,7 @@ class Cluster:
                 sid, qp = stub.parse_execute(f)
                 with self.lock:
                     self.seen.append((port, "EXECUTE"))
+                    self.levels.append(("EXECUTE", qp.consistency))
                     unprepared = self.unprepared_once
                     self.unprepared_once = False
                 if unprepared:
@@ -96,6 +104,9 @@ class Cluster:
                     f, stub.RESULT, stub.rows_body(INT_COL, rows, paging_state=state, no_metadata=True)
                 )
             elif f.opcode == stub.BATCH:
+                _, _, consistency, _ = stub.parse_batch(f)
+                with self.lock:
+                    self.levels.append(("BATCH", consistency))
                 conn.reply(f, stub.RESULT, stub.void_body())
 
         return handle
@@ -106,6 +117,16 @@ def start(stub, cluster: Cluster, **kwargs):
     server = stub.StubServer(cluster.handler(lambda: holder["port"]), **kwargs)
     holder["port"] = server.port
     return server.__enter__()
+
+
+@contextlib.contextmanager
+def serving(stub, cluster: Cluster, **kwargs) -> Iterator[Any]:
+    """A stub node of ``cluster``, stopped on the way out."""
+    server = start(stub, cluster, **kwargs)
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 def test_contact_points():
@@ -310,3 +331,94 @@ def test_ddl_waits_for_schema_agreement_on_a_cluster(stub):
     finally:
         one.stop()
         two.stop()
+
+
+def _last_level(cluster: Cluster, request: str) -> Consistency:
+    return Consistency([level for what, level in cluster.levels if what == request][-1])
+
+
+def test_a_session_used_directly_has_the_backend_s_defaults(stub):
+    cluster = Cluster(stub)
+    with serving(stub, cluster) as server:
+        select = Statement("SELECT n FROM t WHERE k = ?", (1,))
+        driver = native_driver.create(["127.0.0.1"], port=server.port, discover_peers=False)
+        driver.run(select)
+        assert _last_level(cluster, "EXECUTE") is Consistency.LOCAL_ONE
+        session = Session(parse_contact_points(["127.0.0.1"], server.port), discover_peers=False)
+        session.execute(select.cql, select.params)
+        assert _last_level(cluster, "EXECUTE") is Consistency.LOCAL_ONE, "the same default either way"
+        session.batch(BatchKind.UNLOGGED, [("INSERT ?", (1,))])
+        assert _last_level(cluster, "BATCH") is Consistency.LOCAL_ONE
+        assert driver.session.options.request_timeout == session.options.request_timeout == 10.0
+        driver.close()
+        session.close()
+
+
+def test_one_options_object_from_the_driver_to_the_wire(stub):
+    cluster = Cluster(stub)
+    with serving(stub, cluster) as server:
+        driver = native_driver.create(
+            ["127.0.0.1"], port=server.port, consistency="quorum", discover_peers=False
+        )
+        session = driver.session
+        handed: list[ExecOptions] = []
+        for name in ("execute", "execute_all", "batch"):
+            method = getattr(session, name)
+
+            def spy(*args, _method=method, **kwargs):
+                handed.append(args[2] if len(args) > 2 else kwargs.get("options"))
+                return _method(*args, **kwargs)
+
+            setattr(session, name, spy)
+        select = Statement("SELECT n FROM t WHERE k = ?", (1,))
+        driver.run(select)
+        assert _last_level(cluster, "EXECUTE") is Consistency.QUORUM, "create(consistency=) is the default"
+        for options in (
+            ExecOptions(consistency=Consistency.ALL),
+            ExecOptions(consistency=Consistency.TWO, page_size=2),
+        ):
+            handed.clear()
+            driver.run(select, options)
+            assert handed[0] is options, "the session gets the very object the caller built"
+            assert _last_level(cluster, "EXECUTE") is options.consistency
+        serial = ExecOptions(consistency=Consistency.THREE, serial_consistency=Consistency.LOCAL_SERIAL)
+        handed.clear()
+        driver.run_batch([Statement("INSERT ?", (1,))], BatchType.UNLOGGED, serial)
+        assert handed == [serial] and handed[0] is serial
+        assert _last_level(cluster, "BATCH") is Consistency.THREE
+        # the keywords of Session.execute are a shorthand for the same object
+        session.execute(select.cql, select.params, consistency="each_quorum")
+        assert _last_level(cluster, "EXECUTE") is Consistency.EACH_QUORUM
+        with pytest.raises(exc_mod.ConfigurationError, match="not a consistency level"):
+            session.execute(select.cql, select.params, consistency="most")
+        driver.close()
+
+
+def test_timeouts_are_checked_where_they_are_given():
+    with pytest.raises(exc_mod.ConfigurationError, match="request_timeout"):
+        ConnectionOptions(request_timeout=0)
+    with pytest.raises(exc_mod.ConfigurationError, match="connect_timeout"):
+        ConnectionOptions(connect_timeout=-1)
+    with pytest.raises(exc_mod.ConfigurationError, match="request_timeout"):
+        native_driver.create(["127.0.0.1"], request_timeout=-1, lazy=True)
+    with pytest.raises(exc_mod.ConfigurationError, match="timeout"):
+        ExecOptions(timeout=0)
+    with pytest.raises(exc_mod.ConfigurationError, match="SERIAL"):
+        Session(parse_contact_points(["127.0.0.1"], 1), serial_consistency="quorum")
+    assert ConnectionOptions(request_timeout=None).request_timeout is None  # None: wait forever
+
+
+def test_schema_sync_leaves_schema_agreement_to_the_session(stub):
+    cluster = Cluster(stub)
+    with serving(stub, cluster) as one, serving(stub, cluster) as two:
+        cluster.peers = [("127.0.0.1", two.port)]
+        driver = native_driver.create(["127.0.0.1"], port=one.port)
+        cluster.disagree = 2
+        run_sync(
+            plan_apply(driver, ["CREATE TABLE t (k int PRIMARY KEY)", "CREATE TABLE u (k int PRIMARY KEY)"])
+        )
+        local_queries = [w for _, w in cluster.seen if "schema_version FROM system.local" in w]
+        assert len(local_queries) == 4, (
+            "three checks after the first statement, one after the second, no more"
+        )
+        driver.close()
