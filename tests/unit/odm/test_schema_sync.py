@@ -2,7 +2,6 @@
 run against a fake node whose system tables the tests fill in."""
 
 import logging
-import re
 from typing import Annotated
 
 import pytest
@@ -11,8 +10,7 @@ from coodie import aio, sync
 from coodie.drivers.base import ExecOptions, ResultPage
 from coodie.exceptions import InvalidQueryError, SchemaError
 from coodie.fields import ClusteringKey, PrimaryKey
-from coodie.plan import Pause, Run
-from coodie.schema_sync import DDL_TIMEOUT, plan_wait_schema_agreement
+from coodie.schema_sync import DDL_TIMEOUT
 from coodie.usertype import UserType
 
 from .fakes import FakeDriver, installed, readings
@@ -25,7 +23,6 @@ TABLES = "SELECT * FROM system_schema.tables WHERE keyspace_name = ? AND table_n
 TYPES = "SELECT field_names FROM system_schema.types WHERE keyspace_name = ? AND type_name = ?"
 LOCAL = "SELECT schema_version FROM system.local WHERE key = 'local'"
 PEERS = "SELECT peer, schema_version FROM system.peers"
-AGREEMENT = [(LOCAL, ()), (PEERS, ())]
 
 READINGS_TABLE = (
     'CREATE TABLE IF NOT EXISTS "ks"."readings" ("sensor" text, "day" int, "at" int, "value" float, '
@@ -54,9 +51,6 @@ class Node:
         self.indexes: dict[str, list[str]] = {}
         self.options: dict[str, dict[str, object]] = {}
         self.types: dict[str, list[str]] = {}
-        #: the schema versions (this node's, then the peers') of each successive agreement check
-        self.versions: list[list[str | None]] = []
-        self._peers: list[str | None] = []
 
     def __call__(self, cql, params, options):
         if cql == COLUMNS:
@@ -69,14 +63,6 @@ class Node:
         if cql == TYPES:
             found = self.types.get(params[1])
             return ResultPage([] if found is None else [{"field_names": found}])
-        if cql == LOCAL:
-            versions = self.versions.pop(0) if self.versions else ["v1"]
-            self._peers = versions[1:]
-            return ResultPage([{"schema_version": versions[0]}])
-        if cql == PEERS:
-            return ResultPage(
-                [{"peer": f"10.0.0.{i}", "schema_version": v} for i, v in enumerate(self._peers)]
-            )
         return ResultPage()
 
 
@@ -104,14 +90,13 @@ def ddl_sent(fake):
 # ---------------------------------------------------------------------- tables --
 
 
-def test_a_new_table_is_created_with_its_indexes_then_agreement_is_awaited(api, fake, node):
+def test_a_new_table_is_created_with_its_indexes(api, fake, node):
     Reading = readings(api.Document)
     assert api.run(Reading.sync_table()) == [READINGS_TABLE, KIND_INDEX]
     assert fake.sent() == [
         (COLUMNS, ("ks", "readings")),
         (READINGS_TABLE, ()),
         (KIND_INDEX, ()),
-        *AGREEMENT,
     ]
     assert ddl_sent(fake) == [READINGS_TABLE, KIND_INDEX]
     assert all(s.idempotent for s in fake.statements if s.cql.startswith("SELECT"))
@@ -142,7 +127,7 @@ def test_missing_columns_and_indexes_are_added(api, fake, node):
         'ALTER TABLE "ks"."readings" ADD "note" text',
         KIND_INDEX,
     ]
-    assert fake.sent()[-2:] == AGREEMENT
+    assert not any(cql in (LOCAL, PEERS) for cql, _ in fake.sent())
 
 
 def test_indexes_the_model_no_longer_has_are_dropped_only_when_asked(api, fake, node):
@@ -264,7 +249,6 @@ def test_drop_and_truncate(api, fake, node):
     api.run(Reading.truncate())
     assert fake.sent() == [
         ('DROP TABLE IF EXISTS "ks"."readings"', ()),
-        *AGREEMENT,
         ('TRUNCATE TABLE "ks"."readings"', ()),
     ]
     assert ddl_sent(fake) == ['DROP TABLE IF EXISTS "ks"."readings"', 'TRUNCATE TABLE "ks"."readings"']
@@ -281,69 +265,16 @@ def test_a_table_without_a_keyspace_is_refused(api):
 
 
 # ---------------------------------------------------------- schema agreement --
+# Waiting for schema agreement is the driver's job (python-driver, the C++ and Rust
+# drivers and coodie's native session each wait after a schema change; the native
+# session's wait is tested in tests/unit/native/test_session.py). The plans only
+# send the DDL.
 
 
-def drive(plan, answers):
-    """Step a plan by hand: each Run gets the next answer; returns the requests it made."""
-    requests = []
-    answers = iter(answers)
-    try:
-        request = next(plan)
-        while True:
-            requests.append(request)
-            reply = next(answers) if isinstance(request, Run) else ResultPage()
-            request = plan.send(reply)
-    except StopIteration:
-        return requests
-
-
-def versions(*values):
-    return ResultPage([{"schema_version": v} for v in values])
-
-
-def test_agreement_polls_until_every_node_reports_one_version():
-    driver = FakeDriver()
-    # this node, then its peers, per check: a peer without a version (down) does not count
-    requests = drive(
-        plan_wait_schema_agreement(driver),
-        [versions("a"), versions("b"), versions("a"), versions("b", "a"), versions("a"), versions("a", None)],
-    )
-    shapes = [r.statement.cql if isinstance(r, Run) else r for r in requests]
-    assert shapes == [LOCAL, PEERS, Pause(0.2), LOCAL, PEERS, Pause(0.2), LOCAL, PEERS]
-
-
-def test_agreement_gives_up_after_the_timeout():
-    driver = FakeDriver()
-    disagree = [versions("v2"), versions("v1")] * 10
-    plan = plan_wait_schema_agreement(driver, timeout=1.0)
-    with pytest.raises(SchemaError) as caught:
-        drive(plan, disagree)
-    assert str(caught.value) == "schema agreement not reached after 1s: versions ['v1', 'v2']"
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: schema_sync formats the agreement timeout with {:.0f}, so a timeout under a second "
-    "is reported as 'after 0s'",
-)
-def test_agreement_timeout_under_a_second_is_reported_as_given():
-    plan = plan_wait_schema_agreement(FakeDriver(), timeout=0.4)
-    with pytest.raises(SchemaError, match=re.escape("not reached after 0.4s")):
-        drive(plan, [versions("v2"), versions("v1")] * 10)
-
-
-def test_agreement_pauses_in_both_runners(api, monkeypatch, fake, node):
-    node.versions = [["v1", "v2"], ["v2", "v2"]]
-    slept = []
-
-    async def fake_sleep(seconds):
-        slept.append(seconds)
-
-    monkeypatch.setattr("coodie.plan.time.sleep", slept.append)
-    monkeypatch.setattr("coodie.plan.asyncio.sleep", fake_sleep)
+def test_ddl_plans_leave_schema_agreement_to_the_driver(api, fake, node):
     api.run(module_of(api).drop_keyspace("gone"))
-    assert slept == [0.2]
-    assert fake.sent() == [('DROP KEYSPACE IF EXISTS "gone"', ()), *AGREEMENT, *AGREEMENT]
+    assert fake.sent() == [('DROP KEYSPACE IF EXISTS "gone"', ())]
+    assert not any(cql in (LOCAL, PEERS) for cql, _ in fake.sent())
 
 
 # ------------------------------------------------------------------------ UDTs --
@@ -374,7 +305,6 @@ def test_a_type_is_created_after_the_types_it_uses(api, fake, node):
         (TYPES, ("ks", "place")),
         (POINT, ()),
         (PLACE, ()),
-        *AGREEMENT,
     ]
     assert ddl_sent(fake) == [POINT, PLACE]
 
@@ -455,7 +385,7 @@ def test_circular_types_are_refused_before_io(api, fake, node):
 )
 def test_create_keyspace(api, fake, node, kwargs, cql):
     assert api.run(module_of(api).create_keyspace("app", **kwargs)) is None
-    assert fake.sent() == [(cql, ()), *AGREEMENT]
+    assert fake.sent() == [(cql, ())]
     assert ddl_sent(fake) == [cql]
 
 
