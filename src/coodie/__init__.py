@@ -7,6 +7,7 @@ does); ``coodie.sync`` has the blocking one with the same names.
 from __future__ import annotations
 
 from coodie.aio import (
+    AsyncBatchQuery,
     CounterDocument,
     Document,
     QuerySet,
@@ -15,7 +16,6 @@ from coodie.aio import (
     execute_raw,
     init_coodie,
 )
-from coodie.batch import AsyncBatchQuery, BatchQuery
 from coodie.drivers import get_driver, init_coodie_async, register_driver
 from coodie.exceptions import (
     AlreadyExists,
@@ -37,7 +37,7 @@ from coodie.exceptions import (
     Unauthorized,
     Unavailable,
 )
-from coodie.fields import (
+from coodie.model.fields import (
     Ascii,
     BigInt,
     ClusteringKey,
@@ -57,9 +57,10 @@ from coodie.fields import (
     Vector,
     VectorIndex,
 )
-from coodie.results import LWTResult, PagedResult
-from coodie.types import CqlDuration
-from coodie.usertype import UserType
+from coodie.model.types import CqlDuration
+from coodie.model.usertype import UserType
+from coodie.operations.results import LWTResult, PagedResult
+from coodie.sync.batch import BatchQuery
 
 __version__ = "0.1.0"
 

@@ -168,7 +168,7 @@ def paused_plan(driver):
 
 def test_pause_sleeps_in_both_runners(monkeypatch):
     slept = []
-    monkeypatch.setattr("coodie.plan.time.sleep", slept.append)
+    monkeypatch.setattr("coodie.operations.plan.time.sleep", slept.append)
     d = FakeDriver()
     assert run_sync(paused_plan(d)) == "done"
     assert slept == [0.01]
@@ -179,7 +179,7 @@ def test_pause_sleeps_in_both_runners(monkeypatch):
         awaited.append(seconds)
         await _yield_to_loop(0)
 
-    monkeypatch.setattr("coodie.plan.asyncio.sleep", fake_sleep)
+    monkeypatch.setattr("coodie.operations.plan.asyncio.sleep", fake_sleep)
     assert asyncio.run(run_async(paused_plan(d))) == "done"
     assert awaited == [0.01]
 

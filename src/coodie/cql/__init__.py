@@ -1,0 +1,5 @@
+"""The CQL layer: statement text from the model, with no I/O.
+
+:mod:`~coodie.cql.builder` renders whole statements. It sees the model layer
+and nothing above it.
+"""
