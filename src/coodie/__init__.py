@@ -58,8 +58,8 @@ from coodie.model.fields import (
     VectorIndex,
 )
 from coodie.model.types import CqlDuration
-from coodie.model.usertype import UserType
 from coodie.operations.results import LWTResult, PagedResult
+from coodie.operations.usertype import UserType
 from coodie.sync.batch import BatchQuery
 
 __version__ = "0.1.0"

@@ -1,4 +1,4 @@
-"""Upstream import path ``coodie.cql_builder``: the CQL text builders live in :mod:`coodie.cql.builder`."""
+"""Upstream import path ``coodie.cql_builder``; the CQL text builders moved to :mod:`coodie.cql.builder`."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Upstream import path ``coodie.document``: the document operations live in :mod:`coodie.operations.document`."""
+"""Upstream import path ``coodie.document``; the document operations moved to :mod:`coodie.operations.document`."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Upstream import path ``coodie.fields``: the field markers live in :mod:`coodie.model.fields`."""
+"""Upstream import path ``coodie.fields``; the field markers moved to :mod:`coodie.model.fields`."""
 
 from __future__ import annotations
 

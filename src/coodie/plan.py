@@ -1,4 +1,4 @@
-"""Upstream import path ``coodie.plan``: plans and their two runners live in :mod:`coodie.operations.plan`."""
+"""Upstream import path ``coodie.plan``; plans and their two runners moved to :mod:`coodie.operations.plan`."""
 
 from __future__ import annotations
 

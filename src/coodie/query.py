@@ -1,4 +1,4 @@
-"""Upstream import path ``coodie.query``: the QuerySet operations live in :mod:`coodie.operations.query`."""
+"""Upstream import path ``coodie.query``; the QuerySet operations moved to :mod:`coodie.operations.query`."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Upstream import path ``coodie.results``: the result objects live in :mod:`coodie.operations.results`."""
+"""Upstream import path ``coodie.results``; the result objects moved to :mod:`coodie.operations.results`."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Upstream import path ``coodie.schema_sync``: the schema (DDL) plans live in :mod:`coodie.operations.ddl`."""
+"""Upstream import path ``coodie.schema_sync``; the schema (DDL) plans moved to :mod:`coodie.operations.ddl`."""
 
 from __future__ import annotations
 

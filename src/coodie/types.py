@@ -1,4 +1,4 @@
-"""Upstream import path ``coodie.types``: the Python → CQL type mapping live in :mod:`coodie.model.types`."""
+"""Upstream import path ``coodie.types``; the Python → CQL type mapping moved to :mod:`coodie.model.types`."""
 
 from __future__ import annotations
 

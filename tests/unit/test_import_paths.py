@@ -27,12 +27,18 @@ PATHS = {
         ],
     },
     "coodie.schema": {
+        "coodie.model.column_definition": ["ColumnDefinition"],
         "coodie.model.schema": [
-            "Column", "ColumnDefinition", "Fix", "TableSchema", "build_column", "build_schema",
-            "build_table_schema", "first_line", "model_fields_as_columns", "table_name_of", "udt_type_name",
+            "Column", "Fix", "TableSchema", "build_column", "build_schema", "build_table_schema", "first_line",
+            "table_name_of",
         ],
+        "coodie.model.types": ["model_fields_as_columns", "udt_type_name"],
     },
-    "coodie.usertype": {"coodie.model.usertype": ["UserType", "extract_udt_classes", "udt_dependencies"]},
+    "coodie.usertype": {
+        "coodie.model.types": ["udt_dependencies"],
+        "coodie.model.usertype": ["extract_udt_classes"],
+        "coodie.operations.usertype": ["UserType"],
+    },
     "coodie.cql_builder": {
         "coodie.cql.builder": [
             "Assignment", "Condition", "Params", "Select", "build_alter_add", "build_alter_options",

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from coodie.exceptions import InvalidQueryError
-from coodie.model.schema import ColumnDefinition
+from coodie.model.column_definition import ColumnDefinition
 from coodie.support.cql_names import quote as quote
 
 Params = list[Any]

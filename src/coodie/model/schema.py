@@ -17,36 +17,18 @@ from pydantic import BaseModel, TypeAdapter
 
 from coodie.exceptions import SchemaError
 from coodie.model import fields as f
+from coodie.model.column_definition import ColumnDefinition
 from coodie.model.types import (
     CqlType,
     cql_type_of,
     empty_collection,
+    model_fields_as_columns,
     nanoseconds_to_time,
     snake_case,
     time_to_nanoseconds,
+    udt_dependencies,
     udt_type_name,
 )
-
-
-@dataclass
-class ColumnDefinition:
-    """One column of a table (upstream-compatible shape)."""
-
-    name: str
-    cql_type: str
-    primary_key: bool = False
-    partition_key_index: int = 0
-    clustering_key: bool = False
-    clustering_key_index: int = 0
-    clustering_order: str = "ASC"
-    index: bool = False
-    index_name: str | None = None
-    required: bool = True
-    static: bool = False
-    vector_index: bool = False
-    vector_index_name: str | None = None
-    vector_similarity_function: str | None = None
-    vector_index_options: dict[str, str] | None = None
 
 
 @dataclass
@@ -131,8 +113,6 @@ class TableSchema:
 
     def udts(self) -> list[type[BaseModel]]:
         """Every UDT class the table uses, dependencies first."""
-        from coodie.model.usertype import udt_dependencies
-
         seen: list[type[BaseModel]] = []
         for c in self.columns:
             for t in c.type.walk():
@@ -141,12 +121,6 @@ class TableSchema:
                         if dep not in seen:
                             seen.append(dep)
         return seen
-
-
-def model_fields_as_columns(model: type[BaseModel]) -> list[tuple[str, Any]]:
-    """(name, annotation with Annotated metadata) of every model field, in order."""
-    hints = typing.get_type_hints(model, include_extras=True)
-    return [(name, hints.get(name, info.annotation)) for name, info in model.model_fields.items()]
 
 
 def build_column(name: str, annotation: Any, table: str) -> Column:

@@ -198,6 +198,28 @@ def _element(annotation: Any, where: str) -> CqlType:
     return cql_type_of(annotation, where=where).frozen_copy()
 
 
+def model_fields_as_columns(model: type[BaseModel]) -> list[tuple[str, Any]]:
+    """(name, annotation with Annotated metadata) of every model field, in order."""
+    hints = typing.get_type_hints(model, include_extras=True)
+    return [(name, hints.get(name, info.annotation)) for name, info in model.model_fields.items()]
+
+
+def udt_dependencies(udt: type[BaseModel], _stack: tuple[type[BaseModel], ...] = ()) -> list[type[BaseModel]]:
+    """``udt`` and every UDT it uses, dependencies first. Cycles are an error."""
+    if udt in _stack:
+        path = " -> ".join(t.__name__ for t in (*_stack, udt))
+        raise SchemaError(f"Circular UDT dependency: {path}")
+    ordered: list[type[BaseModel]] = []
+    for name, ann in model_fields_as_columns(udt):
+        for t in cql_type_of(ann, where=f"{udt.__name__}.{name}").walk():
+            if t.udt is not None:
+                for dep in udt_dependencies(t.udt, (*_stack, udt)):
+                    if dep not in ordered:
+                        ordered.append(dep)
+    ordered.append(udt)
+    return ordered
+
+
 def python_type_to_cql_type_str(annotation: Any) -> str:
     """Upstream-compatible helper: the CQL type name of an annotation."""
     return str(cql_type_of(annotation))

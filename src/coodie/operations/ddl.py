@@ -23,8 +23,8 @@ from coodie.cql.builder import (
 )
 from coodie.drivers.base import AbstractDriver, ExecOptions, Statement
 from coodie.exceptions import DriverError, SchemaError
-from coodie.model.schema import ColumnDefinition, model_fields_as_columns
-from coodie.model.types import cql_type_of, udt_type_name
+from coodie.model.column_definition import ColumnDefinition
+from coodie.model.types import cql_type_of, model_fields_as_columns, udt_dependencies, udt_type_name
 from coodie.operations.plan import Pause, Plan, execute
 
 log = logging.getLogger("coodie")
@@ -85,8 +85,6 @@ def plan_sync_type(
     driver: AbstractDriver, keyspace: str, udt: type[BaseModel], dry_run: bool = False
 ) -> Plan[list[str]]:
     """CREATE TYPE for ``udt`` and its dependencies (dependencies first); ADD missing fields."""
-    from coodie.model.usertype import udt_dependencies
-
     planned = yield from _plan_types(driver, keyspace, udt_dependencies(udt))
     if not dry_run:
         yield from plan_apply(driver, planned)
