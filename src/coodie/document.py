@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
+from coodie.cql.operators import parse_assignments as parse_assignments
+from coodie.cql.operators import parse_if_conditions as parse_if_conditions
 from coodie.operations.document import D as D
 from coodie.operations.document import DocumentBase as DocumentBase
-from coodie.operations.document import parse_assignments as parse_assignments
-from coodie.operations.document import parse_if_conditions as parse_if_conditions

@@ -63,10 +63,12 @@ PATHS = {
         ],
     },
     "coodie.document": {
-        "coodie.operations.document": ["D", "DocumentBase", "parse_assignments", "parse_if_conditions"],
+        "coodie.cql.operators": ["parse_assignments", "parse_if_conditions"],
+        "coodie.operations.document": ["D", "DocumentBase"],
     },
     "coodie.query": {
-        "coodie.operations.query": ["D", "BaseQuerySet", "Filter", "QueryState", "check_filtering", "parse_filter"],
+        "coodie.cql.operators": ["Filter", "parse_filter"],
+        "coodie.operations.query": ["D", "BaseQuerySet", "QueryState", "check_filtering"],
     },
     "coodie.batch": {
         "coodie.aio.batch": ["AsyncBatchQuery"],

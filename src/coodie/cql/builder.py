@@ -12,6 +12,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from coodie.cql.operators import Assignment as Assignment
+from coodie.cql.operators import Condition as Condition
 from coodie.exceptions import InvalidQueryError
 from coodie.model.column_definition import ColumnDefinition
 from coodie.support.cql_names import quote as quote
@@ -117,24 +119,6 @@ def build_create_keyspace(
 # ------------------------------------------------------------------- conditions --
 
 
-@dataclass(frozen=True, slots=True)
-class Condition:
-    """``<lhs> <op> <rhs>`` with the bound values of ``rhs``."""
-
-    lhs: str
-    op: str
-    values: tuple[Any, ...] = ()
-    #: how many markers the right side has: None = one ``?``; n = ``(?, ?, …)``; 0 = no value
-    arity: int | None = None
-
-    def render(self) -> tuple[str, Params]:
-        if self.arity == 0:
-            return f"{self.lhs} {self.op}", []
-        if self.arity is None:
-            return f"{self.lhs} {self.op} ?", list(self.values)
-        return f"{self.lhs} {self.op} ({', '.join('?' * self.arity)})", list(self.values)
-
-
 def render_conditions(conds: Iterable[Condition], joiner: str = " AND ") -> tuple[str, Params]:
     parts: list[str] = []
     params: Params = []
@@ -184,25 +168,6 @@ def _insert_text(
     columns = ", ".join(quote(k) for k in names)
     marks = ", ".join("?" * len(names))
     return f"INSERT INTO {qualified(keyspace, table)} ({columns}) VALUES ({marks}){lwt}{using_text}"
-
-
-@dataclass(frozen=True, slots=True)
-class Assignment:
-    """``SET`` part: ``"c" = ?``, ``"c" = "c" + ?``, ``"c" = ? + "c"``, ``"c"[?] = ?``."""
-
-    column: str
-    kind: str  # "set" | "append" | "prepend" | "remove" | "index"
-    values: tuple[Any, ...]
-
-    def render(self) -> str:
-        c = quote(self.column)
-        return {
-            "set": f"{c} = ?",
-            "append": f"{c} = {c} + ?",
-            "prepend": f"{c} = ? + {c}",
-            "remove": f"{c} = {c} - ?",
-            "index": f"{c}[?] = ?",
-        }[self.kind]
 
 
 def build_update(

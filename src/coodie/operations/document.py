@@ -19,10 +19,11 @@ from coodie.cql.builder import (
     build_update,
     quote,
 )
+from coodie.cql.operators import parse_assignments, parse_if_conditions
 from coodie.drivers import get_driver
 from coodie.drivers.base import AbstractDriver, Consistency, ExecOptions, Statement
 from coodie.exceptions import InvalidQueryError
-from coodie.model.schema import Column, TableSchema, build_table_schema, table_name_of
+from coodie.model.schema import TableSchema, build_table_schema, table_name_of
 from coodie.operations.ddl import plan_drop_table, plan_sync_table, plan_truncate
 from coodie.operations.plan import Plan, done, execute
 from coodie.operations.results import LWTResult
@@ -33,7 +34,6 @@ if TYPE_CHECKING:
 D = TypeVar("D", bound="DocumentBase")
 
 _UPDATE_OPTIONS = frozenset({"timestamp", "consistency", "serial_consistency", "timeout", "batch"})
-_CONDITION_OPS = {"": "=", "ne": "!=", "gt": ">", "gte": ">=", "lt": "<", "lte": "<=", "in": "IN"}
 
 
 class DocumentBase(BaseModel):
@@ -315,82 +315,3 @@ def _options(
         ),
         timeout=timeout,
     )
-
-
-_ASSIGN_OPS = {"add", "append", "prepend", "remove", "update", "put", "setindex"}
-
-
-def parse_assignments(
-    schema: TableSchema, fields: Mapping[str, Any]
-) -> tuple[list[Assignment], dict[str, Any]]:
-    """``field=value`` and ``field__op=value`` keywords → SET assignments (values checked)."""
-    assignments: list[Assignment] = []
-    plain: dict[str, Any] = {}
-    for key, value in fields.items():
-        name, op = key, ""
-        if key not in schema.by_name and "__" in key:
-            name, op = key.rsplit("__", 1)
-            if op not in _ASSIGN_OPS:
-                raise InvalidQueryError(
-                    f"update: unknown operator {op!r} in {key!r}; use one of {', '.join(sorted(_ASSIGN_OPS))}"
-                )
-        col = schema.column(name)
-        if col.is_key:
-            raise InvalidQueryError(f"update: {name!r} is part of the primary key and cannot be updated")
-        if col.counter:
-            raise InvalidQueryError(f"update: {name!r} is a counter; use increment()/decrement()")
-        if not op:
-            checked = col.validate(value)
-            plain[name] = checked
-            assignments.append(Assignment(col.name, "set", (checked,)))
-        else:
-            assignments.append(_collection_assignment(col, op, value))
-    return assignments, plain
-
-
-def _collection_assignment(col: Column, op: str, value: Any) -> Assignment:
-    kind = col.type.name
-    allowed = {
-        "list": {"append", "prepend", "remove", "setindex", "add"},
-        "set": {"add", "remove"},
-        "map": {"update", "add", "remove", "put"},
-    }.get(kind, set())
-    if op not in allowed:
-        raise InvalidQueryError(
-            f"update: operator {op!r} does not apply to column {col.name!r} of type {col.type}"
-        )
-    if op == "setindex" or op == "put":
-        if not isinstance(value, tuple) or len(value) != 2:
-            raise InvalidQueryError(f"update: {col.name}__{op} takes a (key, value) pair, not {value!r}")
-        key, item = value
-        if op == "setindex":
-            item = col.validate([item])[0]
-        else:
-            key, item = next(iter(col.validate({key: item}).items()))
-        return Assignment(col.name, "index", (key, item))
-    if kind == "map" and op == "remove":
-        keys = set(value) if not isinstance(value, (str, bytes)) else {value}
-        return Assignment(col.name, "remove", (keys,))
-    checked = col.validate(value)
-    if op in ("add", "update", "append"):
-        return Assignment(col.name, "append", (checked,))
-    if op == "prepend":
-        return Assignment(col.name, "prepend", (checked,))
-    return Assignment(col.name, "remove", (checked,))
-
-
-def parse_if_conditions(schema: TableSchema, conditions: Mapping[str, Any]) -> list[Condition]:
-    result = []
-    for key, value in conditions.items():
-        name, op = key, ""
-        if key not in schema.by_name and "__" in key:
-            name, op = key.rsplit("__", 1)
-        if op not in _CONDITION_OPS:
-            raise InvalidQueryError(f"if_conditions: unknown operator {op!r} in {key!r}")
-        col = schema.column(name, what="condition field")
-        if op == "in":
-            result.append(Condition(quote(col.name), "IN", ([col.validate(v) for v in value],)))
-        else:
-            checked = None if value is None else col.validate(value)
-            result.append(Condition(quote(col.name), _CONDITION_OPS[op], (checked,)))
-    return result

@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any, Generic, NamedTuple, TypeVar
 
 from typing_extensions import Self
 
 from coodie.cql.builder import (
-    Condition,
     Select,
     build_delete,
     build_insert,
@@ -23,6 +21,7 @@ from coodie.cql.builder import (
     build_update,
     quote,
 )
+from coodie.cql.operators import Filter, parse_assignments, parse_filter, parse_if_conditions
 from coodie.drivers.base import AbstractDriver, Consistency, ExecOptions, Statement
 from coodie.exceptions import (
     CoodieError,
@@ -32,34 +31,11 @@ from coodie.exceptions import (
     MultipleDocumentsFound,
 )
 from coodie.model.schema import Column, TableSchema
-from coodie.operations.document import DocumentBase, _check_ttl, parse_assignments, parse_if_conditions
+from coodie.operations.document import DocumentBase, _check_ttl
 from coodie.operations.plan import Plan, execute
 from coodie.operations.results import LWTResult, PagedResult
 
 D = TypeVar("D", bound=DocumentBase)
-
-_FILTER_OPS = {
-    "": "=",
-    "eq": "=",
-    "gt": ">",
-    "gte": ">=",
-    "lt": "<",
-    "lte": "<=",
-    "ne": "!=",
-    "in": "IN",
-    "contains": "CONTAINS",
-    "contains_key": "CONTAINS KEY",
-    "like": "LIKE",
-    "isnull": "IS",
-}
-_TOKEN_OPS = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
-
-
-@dataclass(frozen=True, slots=True)
-class Filter:
-    column: Column
-    condition: Condition
-    token: bool = False
 
 
 class QueryState(NamedTuple):
@@ -83,55 +59,6 @@ class QueryState(NamedTuple):
     timestamp: int | None = None
     if_not_exists: bool = False
     if_exists: bool = False
-
-
-def parse_filter(schema: TableSchema, key: str, value: Any) -> Filter:
-    """``field`` / ``field__op`` / ``field__token__op`` → a checked condition."""
-    parts = key.split("__")
-    name = parts[0]
-    col = schema.column(name, what="filter field")
-    if len(parts) == 3 and parts[1] == "token":
-        op = parts[2]
-        if op not in _TOKEN_OPS:
-            raise InvalidQueryError(f"filter {key!r}: token operator must be one of {', '.join(_TOKEN_OPS)}")
-        if not col.definition.primary_key:
-            raise InvalidQueryError(f"filter {key!r}: TOKEN() applies to partition key columns only")
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise InvalidQueryError(f"filter {key!r}: a token is an int, not {value!r}")
-        lhs = "TOKEN(" + ", ".join(quote(c.name) for c in schema.partition_keys) + ")"
-        return Filter(col, Condition(lhs, _TOKEN_OPS[op], (value,)), token=True)
-    if len(parts) > 2:
-        raise InvalidQueryError(f"filter {key!r}: expected 'field' or 'field__operator'")
-    op = parts[1] if len(parts) == 2 else ""
-    if op not in _FILTER_OPS:
-        raise InvalidQueryError(
-            f"filter {key!r}: unknown operator {op!r}; use one of {', '.join(o for o in _FILTER_OPS if o)}"
-        )
-    lhs = quote(col.name)
-    if op == "isnull":
-        return Filter(col, Condition(lhs, "IS NULL" if value else "IS NOT NULL", arity=0))
-    if op == "in":
-        if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
-            raise InvalidQueryError(f"filter {key!r}: IN takes a list of values, not {value!r}")
-        # One bound list: the statement text does not depend on how many values there are.
-        return Filter(col, Condition(lhs, "IN", ([col.validate(v) for v in value],)))
-    if op == "contains":
-        return Filter(col, Condition(lhs, "CONTAINS", (_element(col, value, key),)))
-    if op == "contains_key":
-        if col.type.name != "map":
-            raise InvalidQueryError(f"filter {key!r}: CONTAINS KEY applies to map columns only")
-        return Filter(col, Condition(lhs, "CONTAINS KEY", (value,)))
-    return Filter(col, Condition(lhs, _FILTER_OPS[op], (col.validate(value),)))
-
-
-def _element(col: Column, value: Any, key: str) -> Any:
-    if col.type.name == "list":
-        return col.validate([value])[0]
-    if col.type.name == "set":
-        return next(iter(col.validate({value})))
-    if col.type.name == "map":
-        return value
-    raise InvalidQueryError(f"filter {key!r}: CONTAINS applies to collection columns only")
 
 
 def check_filtering(schema: TableSchema, filters: tuple[Filter, ...], allowed: bool) -> None:
