@@ -6,6 +6,7 @@ does); ``coodie.sync`` has the blocking one with the same names.
 
 from __future__ import annotations
 
+from coodie._version import __version__ as __version__
 from coodie.aio import (
     AsyncBatchQuery,
     CounterDocument,
@@ -61,8 +62,6 @@ from coodie.model.types import CqlDuration
 from coodie.operations.results import LWTResult, PagedResult
 from coodie.operations.usertype import UserType
 from coodie.sync.batch import BatchQuery
-
-__version__ = "0.1.0"
 
 __all__ = [
     "AlreadyExists",
