@@ -58,9 +58,10 @@ PATHS = {
         "coodie.exceptions": ["DriverError"],
         "coodie.operations.ddl": [
             "DDL_TIMEOUT", "SCHEMA_AGREEMENT_TIMEOUT", "plan_apply", "plan_create_keyspace",
-            "plan_drop_keyspace", "plan_drop_table", "plan_execute_raw", "plan_sync_table", "plan_sync_type",
-            "plan_truncate", "plan_wait_schema_agreement",
+            "plan_drop_keyspace", "plan_drop_table", "plan_sync_table", "plan_sync_type", "plan_truncate",
+            "plan_wait_schema_agreement",
         ],
+        "coodie.operations.raw": ["plan_execute_raw"],
     },
     "coodie.document": {
         "coodie.cql.operators": ["parse_assignments", "parse_if_conditions"],

@@ -10,8 +10,9 @@ from coodie.aio.document import CounterDocument, Document
 from coodie.aio.query import QuerySet
 from coodie.drivers import get_driver
 from coodie.drivers import init_coodie_async as init_coodie
-from coodie.operations.ddl import plan_create_keyspace, plan_drop_keyspace, plan_execute_raw
+from coodie.operations.ddl import plan_create_keyspace, plan_drop_keyspace
 from coodie.operations.plan import run_async
+from coodie.operations.raw import plan_execute_raw
 from coodie.operations.usertype import UserType
 
 

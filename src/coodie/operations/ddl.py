@@ -275,15 +275,4 @@ def plan_drop_keyspace(driver: AbstractDriver, keyspace: str) -> Plan[None]:
     return None
 
 
-def plan_execute_raw(
-    driver: AbstractDriver, cql: str, params: Sequence[Any] | None = None
-) -> Plan[list[dict[str, Any]]]:
-    from coodie.drivers.base import needs_prepare
-
-    result = yield from execute(
-        driver, Statement(cql, tuple(params or ()), prepare=needs_prepare(cql, params))
-    )
-    return result.rows
-
-
 __all__ = ["DriverError", "plan_sync_table", "plan_sync_type"]
