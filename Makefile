@@ -58,9 +58,11 @@ db-logs:
 	$(NODE) logs
 
 # ---------------------------------------------------------------- checks --
+# lint-imports checks the import contracts in pyproject.toml ([tool.importlinter]): the layers import downward only
 lint: venv
 	$(VENV)/bin/ruff check src tests tools compare
 	$(VENV)/bin/ruff format --check src tests tools compare
+	$(VENV)/bin/lint-imports --no-cache
 
 typecheck: venv
 	$(VENV)/bin/mypy

@@ -6,7 +6,9 @@ does); ``coodie.sync`` has the blocking one with the same names.
 
 from __future__ import annotations
 
+from coodie._version import __version__ as __version__
 from coodie.aio import (
+    AsyncBatchQuery,
     CounterDocument,
     Document,
     QuerySet,
@@ -15,7 +17,6 @@ from coodie.aio import (
     execute_raw,
     init_coodie,
 )
-from coodie.batch import AsyncBatchQuery, BatchQuery
 from coodie.drivers import get_driver, init_coodie_async, register_driver
 from coodie.exceptions import (
     AlreadyExists,
@@ -37,7 +38,7 @@ from coodie.exceptions import (
     Unauthorized,
     Unavailable,
 )
-from coodie.fields import (
+from coodie.model.fields import (
     Ascii,
     BigInt,
     ClusteringKey,
@@ -57,11 +58,10 @@ from coodie.fields import (
     Vector,
     VectorIndex,
 )
-from coodie.results import LWTResult, PagedResult
-from coodie.types import CqlDuration
-from coodie.usertype import UserType
-
-__version__ = "0.1.0"
+from coodie.model.types import CqlDuration
+from coodie.operations.results import LWTResult, PagedResult
+from coodie.operations.usertype import UserType
+from coodie.sync.batch import BatchQuery
 
 __all__ = [
     "AlreadyExists",

@@ -5,14 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from coodie.aio.batch import AsyncBatchQuery
 from coodie.aio.document import CounterDocument, Document
 from coodie.aio.query import QuerySet
-from coodie.batch import AsyncBatchQuery
 from coodie.drivers import get_driver
 from coodie.drivers import init_coodie_async as init_coodie
-from coodie.plan import run_async
-from coodie.schema_sync import plan_create_keyspace, plan_drop_keyspace, plan_execute_raw
-from coodie.usertype import UserType
+from coodie.operations.ddl import plan_create_keyspace, plan_drop_keyspace
+from coodie.operations.plan import run_async
+from coodie.operations.raw import plan_execute_raw
+from coodie.operations.usertype import UserType
 
 
 async def execute_raw(

@@ -7,12 +7,12 @@ from typing import Any
 
 from typing_extensions import Self
 
+from coodie.aio.batch import AsyncBatchQuery
 from coodie.aio.query import QuerySet
-from coodie.batch import AsyncBatchQuery
-from coodie.document import DocumentBase
 from coodie.drivers.base import Consistency
-from coodie.plan import run_async
-from coodie.results import LWTResult
+from coodie.operations.document import DocumentBase
+from coodie.operations.plan import run_async
+from coodie.operations.results import LWTResult
 
 
 class Document(DocumentBase):

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
-from coodie.plan import run_async
-from coodie.query import BaseQuerySet, D
-from coodie.results import LWTResult, PagedResult
+from coodie.operations.plan import run_async
+from coodie.operations.query import BaseQuerySet, D
+from coodie.operations.results import LWTResult, PagedResult
 
 
 class QuerySet(BaseQuerySet[D]):

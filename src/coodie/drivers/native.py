@@ -28,8 +28,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import coodie
 from coodie import exceptions as exc_mod
+from coodie._version import __version__
 from coodie.drivers._common import (
     PREPARED_CACHE_SIZE,
     chained,
@@ -108,7 +108,7 @@ class NativeDriver(AbstractDriver):
         return "coodie-native"
 
     def driver_version(self) -> str:
-        return coodie.__version__
+        return __version__
 
     # --------------------------------------------------------- the contract --
     # The ExecOptions go to the session as they are: it resolves their defaults
@@ -249,7 +249,7 @@ def _new_session(hosts: list[str] | None, keyspace: str | None, options: dict[st
         connect_timeout=float(options.get("connect_timeout") or 5.0),
         request_timeout=float(request_timeout) if request_timeout is not None else None,
         max_streams=int(options.get("max_streams") or 1024),
-        driver_version=coodie.__version__,
+        driver_version=__version__,
     )
     port = options.get("port")
     return Session(

@@ -25,7 +25,8 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from coodie import _native
+from coodie._native import murmur3_token
+from coodie._native import routing_key as _routing_key
 from coodie.native.runner import Plan, awaited_only, blocking_only, one, run_async, run_blocking
 
 Address = tuple[str, int]
@@ -38,13 +39,13 @@ KEYSPACES_QUERY = "SELECT keyspace_name, replication FROM system_schema.keyspace
 
 def routing_key(parts: Sequence[bytes]) -> bytes:
     """The routing key of serialized partition key components (in key order)."""
-    key: bytes = _native.routing_key(parts)
+    key: bytes = _routing_key(parts)
     return key
 
 
 def token_of(key: bytes) -> int:
     """Murmur3Partitioner token of a routing key."""
-    token: int = _native.murmur3_token(key)
+    token: int = murmur3_token(key)
     return token
 
 

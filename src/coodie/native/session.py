@@ -19,7 +19,7 @@ nodes round-robin. After DDL on a cluster of several nodes the session waits
 schema version. A request's options are one :class:`ExecOptions`, resolved
 against the session's defaults in :meth:`Session._arguments`. Errors are the C
 connection's own (``cql.ServerError``, ``cql.ConnectionClosed``,
-``cql.OperationTimedOut``, ``coodie._native.ProtocolError``) and ``OSError``
+``cql.OperationTimedOut``, ``cql.ProtocolError``) and ``OSError``
 for connecting; :mod:`coodie.drivers.native` maps them to coodie's exceptions.
 """
 
@@ -37,9 +37,8 @@ from typing import Any
 
 from typing_extensions import TypedDict, Unpack
 
-from coodie import _native
-
 # re-exported: the session's errors are the extension's own classes
+from coodie._native import Connection as NativeConnection
 from coodie._native import ConnectionClosed as ConnectionClosed
 from coodie._native import OperationTimedOut as OperationTimedOut
 from coodie._native import ProtocolError as ProtocolError
@@ -779,7 +778,7 @@ def _native_connection(sock: socket.socket, options: ConnectionOptions) -> Any:
     """The C connection over a connected socket (which it takes over)."""
     try:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        return _native.Connection(sock.detach(), max_streams=options.max_streams, tick=options.tick)
+        return NativeConnection(sock.detach(), max_streams=options.max_streams, tick=options.tick)
     finally:
         sock.close()
 

@@ -5,14 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from coodie.batch import BatchQuery
 from coodie.drivers import get_driver
 from coodie.drivers import init_coodie as init_coodie
-from coodie.plan import run_sync
-from coodie.schema_sync import plan_create_keyspace, plan_drop_keyspace, plan_execute_raw
+from coodie.operations.ddl import plan_create_keyspace, plan_drop_keyspace
+from coodie.operations.plan import run_sync
+from coodie.operations.raw import plan_execute_raw
+from coodie.operations.usertype import UserType
+from coodie.sync.batch import BatchQuery
 from coodie.sync.document import CounterDocument, Document
 from coodie.sync.query import QuerySet
-from coodie.usertype import UserType
 
 
 def execute_raw(

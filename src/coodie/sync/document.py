@@ -7,11 +7,11 @@ from typing import Any
 
 from typing_extensions import Self
 
-from coodie.batch import BatchQuery
-from coodie.document import DocumentBase
 from coodie.drivers.base import Consistency
-from coodie.plan import run_sync
-from coodie.results import LWTResult
+from coodie.operations.document import DocumentBase
+from coodie.operations.plan import run_sync
+from coodie.operations.results import LWTResult
+from coodie.sync.batch import BatchQuery
 from coodie.sync.query import QuerySet
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from coodie.plan import run_sync
-from coodie.query import BaseQuerySet, D
-from coodie.results import LWTResult, PagedResult
+from coodie.operations.plan import run_sync
+from coodie.operations.query import BaseQuerySet, D
+from coodie.operations.results import LWTResult, PagedResult
 
 
 class QuerySet(BaseQuerySet[D]):

@@ -88,7 +88,7 @@ def paused_plan(driver):
 
 def test_pause_sleeps_in_both_runners(monkeypatch):
     slept = []
-    monkeypatch.setattr("coodie.plan.time.sleep", slept.append)
+    monkeypatch.setattr("coodie.operations.plan.time.sleep", slept.append)
     d = FakeDriver()
     assert run_sync(paused_plan(d)) == "done"
     assert slept == [0.01]
@@ -99,7 +99,7 @@ def test_pause_sleeps_in_both_runners(monkeypatch):
         awaited.append(seconds)
         await yield_to_loop(0)
 
-    monkeypatch.setattr("coodie.plan.asyncio.sleep", fake_sleep)
+    monkeypatch.setattr("coodie.operations.plan.asyncio.sleep", fake_sleep)
     assert asyncio.run(run_async(paused_plan(d))) == "done"
     assert awaited == [0.01]
 
@@ -207,7 +207,7 @@ def pause_reply_plan():
 
 @pytest.mark.parametrize("flavour", ["sync", "async"])
 def test_a_pause_is_answered_with_an_empty_page(flavour, monkeypatch):
-    monkeypatch.setattr("coodie.plan.time.sleep", lambda seconds: None)
+    monkeypatch.setattr("coodie.operations.plan.time.sleep", lambda seconds: None)
     plan = pause_reply_plan()
     reply = run_sync(plan) if flavour == "sync" else asyncio.run(run_async(plan))
     assert reply == ResultPage()
