@@ -30,17 +30,18 @@ from typing import Any
 
 from coodie import exceptions as exc_mod
 from coodie._version import __version__
-from coodie.drivers._common import (
+from coodie.drivers._shared.errors import chained, filtering_kind, server_error_kind, translating
+from coodie.drivers._shared.options import (
+    CONNECTION_OPTIONS,
     PREPARED_CACHE_SIZE,
-    chained,
-    filtering_kind,
-    is_pem,
     refuse_unknown,
-    require_cert_for_key,
     require_username,
-    server_error_kind,
+)
+from coodie.drivers._shared.tls import (
+    TLS_OPTIONS,
+    is_pem,
+    require_cert_for_key,
     tls_requested,
-    translating,
     verify_requested,
 )
 from coodie.drivers.base import (
@@ -166,27 +167,12 @@ class NativeDriver(AbstractDriver):
 
 # ------------------------------------------------------------- connecting --
 
-_KNOWN = frozenset(
-    {
-        "port",
-        "username",
-        "password",
-        "compression",
-        "connect_timeout",
-        "request_timeout",
-        "consistency",
-        "serial_consistency",
-        "prepared_cache_size",
+_KNOWN = (
+    CONNECTION_OPTIONS
+    | TLS_OPTIONS
+    | {
         "discover_peers",
         "max_streams",
-        "lazy",
-        "ssl_enabled",
-        "ssl_context",
-        "ssl_trusted_cert",
-        "ssl_cert",
-        "ssl_private_key",
-        "ssl_private_key_password",
-        "ssl_verify_flags",
         "ssl_server_hostname",
         "ssl_check_hostname",
     }
