@@ -38,13 +38,9 @@ class BatchBase:
                 raise InvalidQueryError(
                     f"batch_type={batch_type!r}: use one of {', '.join(t.value for t in BatchType)}"
                 ) from None
-        self.options = ExecOptions(
-            consistency=Consistency.parse(consistency) if consistency is not None else None,
-            serial_consistency=(
-                Consistency.parse(serial_consistency, option="serial_consistency")
-                if serial_consistency
-                else None
-            ),
+        self.options = ExecOptions.of(
+            consistency=consistency,
+            serial_consistency=serial_consistency or None,
             timeout=timeout,
             timestamp=timestamp,
         )

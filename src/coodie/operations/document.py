@@ -306,12 +306,4 @@ def _options(
     timeout: float | None,
     serial_consistency: str | Consistency | None = None,
 ) -> ExecOptions:
-    return ExecOptions(
-        consistency=Consistency.parse(consistency) if consistency is not None else None,
-        serial_consistency=(
-            Consistency.parse(serial_consistency, option="serial_consistency")
-            if serial_consistency is not None
-            else None
-        ),
-        timeout=timeout,
-    )
+    return ExecOptions.of(consistency=consistency, serial_consistency=serial_consistency, timeout=timeout)
