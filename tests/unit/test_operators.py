@@ -26,6 +26,7 @@ class Row(BaseModel):
     id: Annotated[int, PrimaryKey()]
     at: Annotated[int, ClusteringKey()] = 0
     name: str = ""
+    rank: int = 0
     tags: list[str] = []
     labels: set[str] = set()
     scores: dict[str, int] = {}
@@ -101,9 +102,15 @@ def test_filters_refused_before_io(key, value, message):
 @pytest.mark.parametrize("keyword", sorted(IF_OPERATORS))
 def test_every_if_keyword_renders_its_operator(keyword):
     value = [1, 2] if keyword == "in" else 1
-    key = f"at__{keyword}" if keyword else "at"
+    key = f"rank__{keyword}" if keyword else "rank"
     [condition] = parse_if_conditions(SCHEMA, {key: value})
-    assert condition.render()[0] == f'"at" {IF_OPERATORS[keyword].cql} ?'
+    assert condition.render()[0] == f'"rank" {IF_OPERATORS[keyword].cql} ?'
+
+
+@pytest.mark.parametrize("key", ["id", "at__gt"])
+def test_if_conditions_on_key_columns_are_refused(key):
+    with pytest.raises(InvalidQueryError, match="part of the primary key"):
+        parse_if_conditions(SCHEMA, {key: 1})
 
 
 def test_if_conditions_may_compare_with_null_and_check_values():

@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from coodie.exceptions import InvalidQueryError
+from coodie.exceptions import InvalidQueryError, SchemaError
 from coodie.model.schema import Column, TableSchema
 from coodie.support.cql_names import quote
 
@@ -96,14 +96,14 @@ def _element(col: Column, value: Any, where: str) -> tuple[Any, ...]:
     if col.type.name == "set":
         return (next(iter(col.validate({value}))),)
     if col.type.name == "map":
-        return (value,)
+        return (col.validate_map_value(value),)
     raise InvalidQueryError(f"{where}: CONTAINS applies to collection columns only")
 
 
 def _map_key(col: Column, value: Any, where: str) -> tuple[Any, ...]:
     if col.type.name != "map":
         raise InvalidQueryError(f"{where}: CONTAINS KEY applies to map columns only")
-    return (value,)
+    return (col.validate_map_key(value),)
 
 
 def _token(col: Column, value: Any, where: str) -> tuple[Any, ...]:
@@ -132,7 +132,8 @@ def _map_entry(col: Column, value: Any, where: str) -> tuple[Any, ...]:
 
 def _map_keys(col: Column, value: Any, where: str) -> tuple[Any, ...]:
     """Removing from a map takes keys: one key, or several."""
-    return (set(value) if not isinstance(value, (str, bytes)) else {value},)
+    keys = [value] if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__") else value
+    return ({col.validate_map_key(k) for k in keys},)
 
 
 # ----------------------------------------------------------------- the grammars --
@@ -264,6 +265,10 @@ def parse_if_conditions(schema: TableSchema, conditions: Mapping[str, Any]) -> l
         if op is None:
             raise InvalidQueryError(f"if_conditions: unknown operator {keyword!r} in {key!r}")
         col = schema.column(name, what="condition field")
+        if col.is_key:
+            raise InvalidQueryError(
+                f"if_conditions {key!r}: {name!r} is part of the primary key; conditions apply to other columns"
+            )
         result.append(op.condition(quote(col.name), col, value, f"if_conditions {key!r}"))
     return result
 
@@ -289,6 +294,11 @@ def parse_assignments(
         if col.counter:
             raise InvalidQueryError(f"update: {name!r} is a counter; use increment()/decrement()")
         if not keyword:
+            if value is None and not (col.optional or col.type.is_collection):
+                raise SchemaError(
+                    f"update: column {name!r} is not Optional, so it cannot be set to None "
+                    "(its row could no longer be read into the model)"
+                )
             checked = col.validate(value)
             plain[name] = checked
             assignments.append(Assignment(col.name, "set", (checked,)))

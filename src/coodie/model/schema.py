@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel, TypeAdapter
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from coodie.exceptions import SchemaError
 from coodie.model import fields as f
@@ -44,6 +44,8 @@ class Column:
     adapter: TypeAdapter[Any] | None = None
     #: turns a driver value (canonical, possibly None) into what the field holds
     read_fix: Callable[[Any], Any] | None = None
+    #: for a map column: validators of its keys and of its values
+    entry_adapters: tuple[TypeAdapter[Any], TypeAdapter[Any]] | None = None
 
     @property
     def name(self) -> str:
@@ -60,17 +62,33 @@ class Column:
                 raise SchemaError(f"column {self.name!r} is part of the primary key and cannot be None")
             return None
         assert self.adapter is not None
+        return self._checked(self.adapter, value, str(self.type))
+
+    def validate_map_key(self, key: Any) -> Any:
+        """Check a key of this map column (``CONTAINS KEY``, removing keys)."""
+        assert self.entry_adapters is not None, f"{self.name} is not a map column"
+        return self._checked(self.entry_adapters[0], key, f"{self.type.params[0]}, a key of {self.type}")
+
+    def validate_map_value(self, value: Any) -> Any:
+        """Check a value of this map column (``CONTAINS``)."""
+        assert self.entry_adapters is not None, f"{self.name} is not a map column"
+        return self._checked(self.entry_adapters[1], value, f"{self.type.params[1]}, a value of {self.type}")
+
+    def _checked(self, adapter: TypeAdapter[Any], value: Any, cql_type: str) -> Any:
         try:
-            return self.adapter.validate_python(value)
+            return adapter.validate_python(value)
         except Exception as exc:
             raise SchemaError(
-                f"bad value for column {self.name!r} (CQL type {self.type}): {value!r} — {first_line(exc)}"
+                f"bad value for column {self.name!r} (CQL type {cql_type}): {value!r} — {first_line(exc)}"
             ) from exc
 
 
 def first_line(exc: BaseException) -> str:
+    """The reason an error gives, in one line (pydantic's first error message, not its docs link)."""
+    if isinstance(exc, ValidationError) and exc.errors():
+        return str(exc.errors()[0]["msg"])
     text = str(exc).strip().splitlines()
-    return text[-1].strip() if text else type(exc).__name__
+    return text[0].strip() if text else type(exc).__name__
 
 
 @dataclass
@@ -174,7 +192,22 @@ def build_column(name: str, annotation: Any, table: str) -> Column:
         discriminator=marker(f.Discriminator) is not None,
         adapter=TypeAdapter(annotation),
         read_fix=_read_fix(cql, annotation),
+        entry_adapters=_map_entry_adapters(annotation) if cql.name == "map" else None,
     )
+
+
+def _map_entry_adapters(annotation: Any) -> tuple[TypeAdapter[Any], TypeAdapter[Any]]:
+    """Validators of a map annotation's keys and values (``Optional`` and markers looked through)."""
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            annotation = typing.get_args(annotation)[0]
+        elif origin in (typing.Union, types.UnionType):
+            annotation = next(a for a in typing.get_args(annotation) if a is not type(None))
+        else:
+            break
+    key, value = typing.get_args(annotation)
+    return TypeAdapter(key), TypeAdapter(value)
 
 
 Fix = Callable[[Any], Any]

@@ -257,21 +257,11 @@ def test_update_errors_before_io(api, fake, way, kwargs, error, message):
     assert fake.log == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a map's removed keys are sent unchecked (document._collection_assignment "
-    "validates every other collection value against the column type)",
-)
 def test_map_remove_checks_the_key_type(api, fake):
     with pytest.raises(SchemaError, match="'labels'"):
         api.run(a_reading(api).update(labels__remove=[5]))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: None passes Column.validate for a column whose field is not Optional: the update "
-    "writes null, the instance then holds None against its type and the row no longer loads",
-)
 def test_update_refuses_none_for_a_field_that_is_not_optional(api, fake):
     doc = a_reading(api)
     with pytest.raises(SchemaError, match="'value'"):
@@ -400,11 +390,6 @@ def test_if_condition_in_refuses_a_single_value(api, fake):
         api.run(a_reading(api).update(note="x", if_conditions={"value__in": 5}))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: an IF condition on a primary key column is sent (the server refuses it); "
-    "update() refuses key columns before any I/O, if_conditions does not",
-)
 def test_if_condition_on_a_key_column_is_refused_before_io(api, fake):
     with pytest.raises(InvalidQueryError, match="'sensor'"):
         api.run(a_reading(api).update(note="x", if_conditions={"sensor": "a"}))

@@ -276,11 +276,6 @@ def test_a_bad_filter_value_names_the_column_and_its_type(api, fake, filters, co
     assert fake.log == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: Column.validate quotes the last line of pydantic's error (its documentation URL) "
-    "instead of the reason (schema.first_line returns text[-1])",
-)
 def test_a_bad_filter_value_says_why_it_is_bad(fake):
     Reading = readings(sync.Document)
     with pytest.raises(SchemaError) as caught:
@@ -289,20 +284,12 @@ def test_a_bad_filter_value_says_why_it_is_bad(fake):
     assert "errors.pydantic.dev" not in str(caught.value)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: query.parse_filter checks CONTAINS on a list or set against the element type "
-    "but passes a map's value to the driver unchecked",
-)
 def test_map_contains_checks_the_value_type(fake):
     Reading = readings(sync.Document)
     with pytest.raises(SchemaError, match="'labels'"):
         Reading.find(labels__contains="not an int")
 
 
-@pytest.mark.xfail(
-    strict=True, reason="bug: query.parse_filter passes a CONTAINS KEY value to the driver unchecked"
-)
 def test_map_contains_key_checks_the_key_type(fake):
     Reading = readings(sync.Document)
     with pytest.raises(SchemaError, match="'labels'"):
