@@ -9,12 +9,12 @@
 #include <string.h>
 
 /* ======================================================================== */
-/* Codec: a plan for one type, for tests and tools                           */
+/* Codec: one type codec, for tests and tools                                */
 /* ======================================================================== */
 
 typedef struct {
     PyObject_HEAD
-    plan *pl;
+    type_codec *tc;
     PyObject *module;
 } CodecObject;
 
@@ -57,16 +57,16 @@ static PyObject *codec_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
         cql_arena_free(&arena);
         return binding_core_error(st, "bad type description", &err);
     }
-    plan *pl = plan_build(st, t, 0);
+    type_codec *tc = type_codec_build(st, t, 0);
     cql_arena_free(&arena);
-    if (!pl)
+    if (!tc)
         return NULL;
     CodecObject *self = (CodecObject *)type->tp_alloc(type, 0);
     if (!self) {
-        plan_free(pl);
+        type_codec_free(tc);
         return NULL;
     }
-    self->pl = pl;
+    self->tc = tc;
     self->module = Py_NewRef(module);
     return (PyObject *)self;
 }
@@ -75,7 +75,7 @@ static void codec_dealloc(PyObject *op)
 {
     CodecObject *self = (CodecObject *)op;
     PyTypeObject *tp = Py_TYPE(op);
-    plan_free(self->pl);
+    type_codec_free(self->tc);
     Py_XDECREF(self->module);
     tp->tp_free(op);
     Py_DECREF(tp);
@@ -87,7 +87,7 @@ static PyObject *codec_encode(PyObject *op, PyObject *value)
     cql_writer w;
     cql_wr_init(&w);
     PyObject *res = NULL;
-    if (plan_encode_value(self->pl, value, &w, NULL) == 0) {
+    if (type_codec_encode(self->tc, value, &w, NULL) == 0) {
         int32_t len = (int32_t)cql_load_be32(w.data);
         res = len < 0 ? Py_NewRef(Py_None)
                       : PyBytes_FromStringAndSize((const char *)w.data + 4, (Py_ssize_t)len);
@@ -100,7 +100,7 @@ static PyObject *codec_decode(PyObject *op, PyObject *data)
 {
     CodecObject *self = (CodecObject *)op;
     if (data == Py_None)
-        return plan_decode_value(self->pl, (cql_bytes){NULL, -1}, NULL);
+        return type_codec_decode(self->tc, (cql_bytes){NULL, -1}, NULL);
     Py_buffer view;
     if (PyObject_GetBuffer(data, &view, PyBUF_SIMPLE) < 0)
         return NULL;
@@ -109,7 +109,7 @@ static PyObject *codec_decode(PyObject *op, PyObject *data)
         PyErr_SetString(PyExc_ValueError, "value longer than 2 GiB");
         return NULL;
     }
-    PyObject *res = plan_decode_value(self->pl, (cql_bytes){view.buf, (int32_t)view.len}, NULL);
+    PyObject *res = type_codec_decode(self->tc, (cql_bytes){view.buf, (int32_t)view.len}, NULL);
     PyBuffer_Release(&view);
     return res;
 }
@@ -117,7 +117,7 @@ static PyObject *codec_decode(PyObject *op, PyObject *data)
 static PyObject *codec_get_cql_type(PyObject *op, void *closure)
 {
     (void)closure;
-    return Py_NewRef(((CodecObject *)op)->pl->tname);
+    return Py_NewRef(((CodecObject *)op)->tc->tname);
 }
 
 static PyMethodDef codec_methods[] = {

@@ -1,34 +1,19 @@
 /*
- * conn.c - the Connection and Prepared types.
+ * conn.c - the Connection object: construction over a connected socket,
+ * attaching to a loop, TLS start, closing, its methods and attributes, and
+ * the path every reply takes (frames split from the read buffer, matched to
+ * their request by stream id, the request completed).
  *
  * A Connection owns one connected, non-blocking socket (the caller connects
- * it and hands over the file descriptor) and runs the CQL v4 protocol on it:
- * requests are encoded by the C core into frames, each with a stream id from
- * the connection's slot table; replies are split into frames, matched to
- * their request by stream id and decoded into Python values in C.
+ * it and hands over the file descriptor) and runs the CQL v4 protocol on it.
+ * It has two engines on this one frame path: blocking (conn_blocking.c, the
+ * default) and asyncio (conn_asyncio.c, after attach(loop)); every request
+ * method exists once per engine, built from the same argument unpacking and
+ * encoding (conn_request.c). Replies become Python values in conn_reply.c.
  *
- * Two modes, one code path for frames:
- *
- * Blocking (the default): every request method encodes, sends and waits with
- *   the GIL released around send/poll/recv. Several threads may share a
- *   connection: frames are written whole under a write mutex, and replies are
- *   read by whichever waiter holds the read role ("leader reads"); it
- *   dispatches every reply it finds to the other waiters' slots and hands the
- *   role on when its own reply is in. Waiters sleep on a condition variable.
- *
- * Asyncio (after attach(loop)): the *_async methods return futures from
- *   loop.create_future(). The socket is watched with loop.add_reader(); the
- *   read callback parses every complete frame and completes the futures
- *   directly. Frames are appended to one output buffer: a request made while
- *   nothing is in flight is sent at once, others are flushed together by one
- *   loop.call_soon() per loop iteration (add_writer only when the kernel
- *   buffer is full).
- *
- * Timeouts: one periodic tick per connection (loop.call_later, only while
- * requests with a deadline are pending) in asyncio mode; the waiter's own
- * poll/condvar deadline in blocking mode. A timed-out request's stream id is
- * orphaned until its late reply arrives. A reply that arrives after its
- * deadline, before the tick saw it, is a timeout too.
+ * A timed-out request's stream id is orphaned until its late reply arrives. A
+ * reply that arrives after its deadline, before a timeout saw it, is a
+ * timeout too.
  *
  * Fatal errors (EOF, a frame that cannot be split, a reply to a stream id with
  * no request) close the connection and fail every pending request with
@@ -122,7 +107,6 @@ const char *consistency_name(unsigned v)
                                   "SERIAL",       "LOCAL_SERIAL", "LOCAL_ONE"};
     return v < sizeof(names) / sizeof(names[0]) ? names[v] : "UNKNOWN";
 }
-
 
 /* ======================================================================== */
 /* Completing requests                                                       */
@@ -236,8 +220,6 @@ void close_fd_now(ConnObject *c)
         c->fd_closed = 1;
     }
 }
-
-
 
 /* Close the connection: fail every pending request. cause may be NULL (a
  * plain close()); it is borrowed. */
@@ -419,7 +401,12 @@ int process_input(ConnObject *c)
     }
 }
 
+/* ======================================================================== */
+/* Request methods: one per engine                                           */
+/* ======================================================================== */
 
+/* conn.query() and conn.query_async() differ only in the engine that sends
+ * the frame and waits for (or promises) its reply. */
 #define PAIR(name)                                                                           \
     static PyObject *conn_##name(PyObject *op, PyObject *const *args, Py_ssize_t nargs,     \
                                  PyObject *kw)                                              \

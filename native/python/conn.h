@@ -62,8 +62,8 @@ typedef struct {
     PyObject *module;
     PyObject *id;       /* bytes */
     PyObject *query;    /* str */
-    rowplan *bind;      /* bind markers */
-    rowplan *result;    /* result columns, NULL if none declared */
+    row_codec *bind;      /* bind markers */
+    row_codec *result;    /* result columns, NULL if none declared */
 } PreparedObject;
 
 /* Buffers that grew for one big frame go back to this size once empty. */
@@ -132,7 +132,8 @@ typedef struct {
     unsigned long long sent_frames, recv_frames, syscalls_send, syscalls_recv;
 } ConnObject;
 
-
+/* One request as unpacked from a method's arguments (conn_request.c), handed
+ * to an engine (sync_run, async_run). */
 typedef struct op {
     uint8_t kind;
     double timeout;         /* <= 0: none */
@@ -152,19 +153,29 @@ typedef struct op {
     PyObject *events;       /* REGISTER */
 } op_t;
 
+/* ======================================================================== */
+/* Functions one file of the connection calls in another                    */
+/* ======================================================================== */
 
 /* A request method's engine: blocking (sync_run) or asyncio (async_run). */
 typedef PyObject *(*runner)(ConnObject *, op_t *);
 
-PyObject *do_query(ConnObject *c, runner run, PyObject *const *args, Py_ssize_t nargs, PyObject *kw);
-PyObject *do_execute(ConnObject *c, runner run, PyObject *const *args, Py_ssize_t nargs, PyObject *kw);
-PyObject *do_batch(ConnObject *c, runner run, PyObject *const *args, Py_ssize_t nargs, PyObject *kw);
-PyObject *do_prepare(ConnObject *c, runner run, PyObject *const *args, Py_ssize_t nargs, PyObject *kw);
-PyObject *do_options(ConnObject *c, runner run, PyObject *const *args, Py_ssize_t nargs, PyObject *kw);
-PyObject *do_startup(ConnObject *c, runner run, PyObject *const *args, Py_ssize_t nargs, PyObject *kw);
+PyObject *do_query(ConnObject *c, runner run, PyObject *const *args, Py_ssize_t nargs,
+                   PyObject *kw);
+PyObject *do_execute(ConnObject *c, runner run, PyObject *const *args, Py_ssize_t nargs,
+                     PyObject *kw);
+PyObject *do_batch(ConnObject *c, runner run, PyObject *const *args, Py_ssize_t nargs,
+                   PyObject *kw);
+PyObject *do_prepare(ConnObject *c, runner run, PyObject *const *args, Py_ssize_t nargs,
+                     PyObject *kw);
+PyObject *do_options(ConnObject *c, runner run, PyObject *const *args, Py_ssize_t nargs,
+                     PyObject *kw);
+PyObject *do_startup(ConnObject *c, runner run, PyObject *const *args, Py_ssize_t nargs,
+                     PyObject *kw);
 PyObject *do_authenticate(ConnObject *c, runner run, PyObject *const *args, Py_ssize_t nargs,
                           PyObject *kw);
-PyObject *do_register(ConnObject *c, runner run, PyObject *const *args, Py_ssize_t nargs, PyObject *kw);
+PyObject *do_register(ConnObject *c, runner run, PyObject *const *args, Py_ssize_t nargs,
+                      PyObject *kw);
 
 /* conn.c */
 double now_mono(void);

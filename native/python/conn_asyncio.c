@@ -1,18 +1,20 @@
+/*
+ * conn_asyncio.c - the asyncio engine (after attach(loop)): the *_async
+ * methods return futures from loop.create_future().
+ *
+ * The socket is watched with loop.add_reader(); the read callback parses every
+ * complete frame and completes the futures directly. Frames are appended to
+ * one output buffer: a request made while nothing is in flight is sent at
+ * once, others are flushed together by one loop.call_soon() per loop
+ * iteration (add_writer only when the kernel buffer is full). When every
+ * stream id is taken, requests wait in a backlog. Timeouts: one periodic tick
+ * per connection (loop.call_later), only while requests with a deadline are
+ * pending.
+ */
 #include "conn.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <time.h>
-#include <unistd.h>
-
-/* ======================================================================== */
-/* Asyncio mode                                                              */
-/* ======================================================================== */
 
 PyObject *call_loop(ConnObject *c, PyObject *name, PyObject *a, PyObject *b)
 {

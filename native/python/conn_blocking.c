@@ -1,18 +1,18 @@
+/*
+ * conn_blocking.c - the blocking engine: a request method encodes, sends and
+ * waits with the GIL released around send/poll/recv.
+ *
+ * Several threads may share a connection: frames are written whole under a
+ * write mutex, and replies are read by whichever waiter holds the read role
+ * ("leader reads"); it dispatches every reply it finds to the other waiters'
+ * slots and hands the role on when its own reply is in. Waiters sleep on a
+ * condition variable; each waits until its own deadline.
+ */
 #include "conn.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <time.h>
-#include <unistd.h>
-
-/* ======================================================================== */
-/* Blocking mode                                                             */
-/* ======================================================================== */
 
 /* Send all of p[0..n) (GIL released inside) before the deadline (0: none).
  * 0, or -1 with an exception. */

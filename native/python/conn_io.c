@@ -1,18 +1,13 @@
+/*
+ * conn_io.c - the Connection's socket I/O: send and receive on the
+ * non-blocking socket, plain or through TLS, and the read buffer that
+ * incoming frames are split from. Nothing here needs the GIL.
+ */
 #include "conn.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
-#include <unistd.h>
-
-/* ======================================================================== */
-/* Socket I/O (no GIL needed)                                                */
-/* ======================================================================== */
 
 /* >0 bytes, 0 EOF, -1 would block, -2 error (errno, or a TLS error when
  * c->tls_error is set, message in tls_rmsg / tls_wmsg). */
@@ -83,7 +78,6 @@ int ms_until(double deadline)
         return 3600 * 1000;
     return (int)(left * 1000.0) + 1;
 }
-
 
 /* Make room for at least `want` bytes after rb->len (compacting first). */
 int rbuf_reserve(rbuf_t *rb, size_t want)

@@ -1,18 +1,9 @@
+/*
+ * conn_reply.c - reply decoding: the value a reply frame gives its request
+ * (rows, a Prepared, SUPPORTED options, an authentication step, ...) and
+ * ERROR bodies as cql.ServerError instances.
+ */
 #include "conn.h"
-
-#include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <stdarg.h>
-#include <stdio.h>
-#include <string.h>
-#include <sys/socket.h>
-#include <time.h>
-#include <unistd.h>
-
-/* ======================================================================== */
-/* Decoding replies                                                          */
-/* ======================================================================== */
 
 PyObject *str_from(cql_str s)
 {
@@ -151,11 +142,11 @@ static PyObject *new_prepared(ConnObject *c, cql_result *res, PyObject *query)
         PyErr_SetString(st->protocol_error, "prepared metadata without column specs");
         goto fail;
     }
-    if (!(p->bind = rowplan_build(st, &res->metadata)))
+    if (!(p->bind = row_codec_build(st, &res->metadata)))
         goto fail;
     if (res->result_metadata.column_count > 0 && res->result_metadata.columns &&
         !(res->result_metadata.flags & CQL_MF_NO_METADATA)) {
-        if (!(p->result = rowplan_build(st, &res->result_metadata)))
+        if (!(p->result = row_codec_build(st, &res->result_metadata)))
             goto fail;
     }
     return (PyObject *)p;
@@ -186,10 +177,10 @@ static PyObject *decode_result(ConnObject *c, req *r, cql_reader *body)
     }
     switch (res.kind) {
     case CQL_RESULT_ROWS: {
-        const rowplan *rp = NULL;
-        rowplan *owned = NULL;
+        const row_codec *rp = NULL;
+        row_codec *owned = NULL;
         if (res.metadata.columns) {
-            owned = rowplan_build(st, &res.metadata);
+            owned = row_codec_build(st, &res.metadata);
             if (!owned)
                 goto done;
             rp = owned;
@@ -203,14 +194,14 @@ static PyObject *decode_result(ConnObject *c, req *r, cql_reader *body)
         }
         PyObject *rows;
         if (rp)
-            rows = rowplan_decode_rows(st, rp, &res.rows, res.rows_count, res.metadata.column_count);
+            rows = row_codec_decode_rows(st, rp, &res.rows, res.rows_count, res.metadata.column_count);
         else if (res.rows_count == 0)
             rows = PyList_New(0);
         else {
             PyErr_SetString(st->protocol_error, "rows without columns");
             rows = NULL;
         }
-        rowplan_free(owned);
+        row_codec_free(owned);
         if (!rows)
             goto done;
         PyObject *paging = res.metadata.paging_state

@@ -1,19 +1,12 @@
+/*
+ * conn_request.c - request encoding: the arguments of each request method
+ * unpacked and checked into one op_t, and an op_t encoded (with its bound
+ * values) into a frame. The methods themselves are in conn.c; they pick the
+ * engine that sends the frame.
+ */
 #include "conn.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <time.h>
-#include <unistd.h>
-
-/* ======================================================================== */
-/* Encoding requests                                                         */
-/* ======================================================================== */
-
 
 static int encode_fail(ConnObject *c, const cql_error *err)
 {
@@ -253,7 +246,6 @@ int maybe_compress(ConnObject *c, cql_writer *w, size_t off)
     return 0;
 }
 
-
 /* ======================================================================== */
 /* Argument parsing                                                          */
 /* ======================================================================== */
@@ -370,8 +362,6 @@ static int parse_query_options(op_t *o, PyObject **s)
     }
     return opt_timeout(s[5], &o->timeout);
 }
-
-
 
 PyObject *do_query(ConnObject *c, runner run, PyObject *const *args, Py_ssize_t nargs,
                           PyObject *kw)

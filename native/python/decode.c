@@ -1,11 +1,11 @@
 /*
  * decode.c - wire bytes to Python values: the column decoders and the row walker.
  *
- * A plan is built once per column type (once per prepared statement, or once
- * per result for unprepared queries). Each node holds a decoder function
- * pointer, its children and interned names, so decoding a row is a loop of
- * indirect calls that build canonical Python values directly from the wire
- * bytes:
+ * A type codec is built once per column type (once per prepared statement,
+ * or once per result for unprepared queries). Each node holds a decoder
+ * function pointer, its children and interned names, so decoding a row is a
+ * loop of indirect calls that build canonical Python values directly from the
+ * wire bytes:
  *
  *   ascii/text -> str            blob/custom -> bytes       boolean -> bool
  *   tinyint..bigint, counter, varint -> int                 float/double -> float
@@ -37,83 +37,83 @@
 /* Errors                                                                    */
 /* ======================================================================== */
 
-static PyObject *proto_error(const plan *pl, const char *msg)
+static PyObject *proto_error(const type_codec *tc, const char *msg)
 {
-    PyErr_Format(pl->st->protocol_error, "%U value: %s", pl->tname, msg);
+    PyErr_Format(tc->st->protocol_error, "%U value: %s", tc->tname, msg);
     return NULL;
 }
 
-static PyObject *size_error(const plan *pl, int rc)
+static PyObject *size_error(const type_codec *tc, int rc)
 {
     if (rc == CQL_ERANGE)
-        return proto_error(pl, "out of range for its type");
-    return proto_error(pl, "size does not match its type");
+        return proto_error(tc, "out of range for its type");
+    return proto_error(tc, "size does not match its type");
 }
 
 /* ======================================================================== */
 /* Scalar decoders                                                           */
 /* ======================================================================== */
 
-static PyObject *dec_text(const plan *pl, const uint8_t *p, size_t n)
+static PyObject *dec_text(const type_codec *tc, const uint8_t *p, size_t n)
 {
-    (void)pl;
+    (void)tc;
     return PyUnicode_DecodeUTF8((const char *)p, (Py_ssize_t)n, NULL);
 }
 
-static PyObject *dec_ascii(const plan *pl, const uint8_t *p, size_t n)
+static PyObject *dec_ascii(const type_codec *tc, const uint8_t *p, size_t n)
 {
     if (!cql_ascii_valid(p, n))
-        return proto_error(pl, "ascii value has a byte above 127");
+        return proto_error(tc, "ascii value has a byte above 127");
     PyObject *s = PyUnicode_New((Py_ssize_t)n, 127);
     if (s && n)
         memcpy(PyUnicode_DATA(s), p, n);
     return s;
 }
 
-static PyObject *dec_blob(const plan *pl, const uint8_t *p, size_t n)
+static PyObject *dec_blob(const type_codec *tc, const uint8_t *p, size_t n)
 {
-    (void)pl;
+    (void)tc;
     return PyBytes_FromStringAndSize((const char *)p, (Py_ssize_t)n);
 }
 
-static PyObject *dec_bool(const plan *pl, const uint8_t *p, size_t n)
+static PyObject *dec_bool(const type_codec *tc, const uint8_t *p, size_t n)
 {
     int v;
     int rc = cql_decode_bool(p, n, &v);
     if (rc != CQL_OK)
-        return size_error(pl, rc);
+        return size_error(tc, rc);
     return Py_NewRef(v ? Py_True : Py_False);
 }
 
-static PyObject *dec_tinyint(const plan *pl, const uint8_t *p, size_t n)
+static PyObject *dec_tinyint(const type_codec *tc, const uint8_t *p, size_t n)
 {
     int8_t v;
     int rc = cql_decode_tinyint(p, n, &v);
-    return rc == CQL_OK ? PyLong_FromLong(v) : size_error(pl, rc);
+    return rc == CQL_OK ? PyLong_FromLong(v) : size_error(tc, rc);
 }
 
-static PyObject *dec_smallint(const plan *pl, const uint8_t *p, size_t n)
+static PyObject *dec_smallint(const type_codec *tc, const uint8_t *p, size_t n)
 {
     int16_t v;
     int rc = cql_decode_smallint(p, n, &v);
-    return rc == CQL_OK ? PyLong_FromLong(v) : size_error(pl, rc);
+    return rc == CQL_OK ? PyLong_FromLong(v) : size_error(tc, rc);
 }
 
-static PyObject *dec_int(const plan *pl, const uint8_t *p, size_t n)
+static PyObject *dec_int(const type_codec *tc, const uint8_t *p, size_t n)
 {
     int32_t v;
     int rc = cql_decode_int(p, n, &v);
-    return rc == CQL_OK ? PyLong_FromLong(v) : size_error(pl, rc);
+    return rc == CQL_OK ? PyLong_FromLong(v) : size_error(tc, rc);
 }
 
-static PyObject *dec_bigint(const plan *pl, const uint8_t *p, size_t n)
+static PyObject *dec_bigint(const type_codec *tc, const uint8_t *p, size_t n)
 {
     int64_t v;
     int rc = cql_decode_bigint(p, n, &v);
-    return rc == CQL_OK ? PyLong_FromLongLong(v) : size_error(pl, rc);
+    return rc == CQL_OK ? PyLong_FromLongLong(v) : size_error(tc, rc);
 }
 
-static PyObject *dec_varint(const plan *pl, const uint8_t *p, size_t n)
+static PyObject *dec_varint(const type_codec *tc, const uint8_t *p, size_t n)
 {
     int64_t v;
     int rc = cql_decode_varint_i64(p, n, &v);
@@ -121,31 +121,31 @@ static PyObject *dec_varint(const plan *pl, const uint8_t *p, size_t n)
         return PyLong_FromLongLong(v);
     if (rc == CQL_ERANGE)
         return long_from_be(p, n, 1);
-    return size_error(pl, rc);
+    return size_error(tc, rc);
 }
 
-static PyObject *dec_float(const plan *pl, const uint8_t *p, size_t n)
+static PyObject *dec_float(const type_codec *tc, const uint8_t *p, size_t n)
 {
     float v;
     int rc = cql_decode_float(p, n, &v);
-    return rc == CQL_OK ? PyFloat_FromDouble((double)v) : size_error(pl, rc);
+    return rc == CQL_OK ? PyFloat_FromDouble((double)v) : size_error(tc, rc);
 }
 
-static PyObject *dec_double(const plan *pl, const uint8_t *p, size_t n)
+static PyObject *dec_double(const type_codec *tc, const uint8_t *p, size_t n)
 {
     double v;
     int rc = cql_decode_double(p, n, &v);
-    return rc == CQL_OK ? PyFloat_FromDouble(v) : size_error(pl, rc);
+    return rc == CQL_OK ? PyFloat_FromDouble(v) : size_error(tc, rc);
 }
 
-static PyObject *dec_decimal(const plan *pl, const uint8_t *p, size_t n)
+static PyObject *dec_decimal(const type_codec *tc, const uint8_t *p, size_t n)
 {
     int32_t scale;
     const uint8_t *u;
     size_t ulen;
     int rc = cql_decode_decimal(p, n, &scale, &u, &ulen);
     if (rc != CQL_OK)
-        return size_error(pl, rc);
+        return size_error(tc, rc);
     long long exponent = -(long long)scale;
     PyObject *text;
     int64_t small;
@@ -162,16 +162,16 @@ static PyObject *dec_decimal(const plan *pl, const uint8_t *p, size_t n)
     }
     if (!text)
         return NULL;
-    PyObject *d = PyObject_CallOneArg(pl->st->decimal_type, text);
+    PyObject *d = PyObject_CallOneArg(tc->st->decimal_type, text);
     Py_DECREF(text);
     return d;
 }
 
-static PyObject *dec_uuid(const plan *pl, const uint8_t *p, size_t n)
+static PyObject *dec_uuid(const type_codec *tc, const uint8_t *p, size_t n)
 {
-    native_state *st = pl->st;
+    native_state *st = tc->st;
     if (n != 16)
-        return size_error(pl, CQL_EINVAL);
+        return size_error(tc, CQL_EINVAL);
     PyObject *i = long_from_be(p, 16, 0);
     if (!i)
         return NULL;
@@ -193,32 +193,32 @@ static PyObject *dec_uuid(const plan *pl, const uint8_t *p, size_t n)
     return u;
 }
 
-static PyObject *dec_inet(const plan *pl, const uint8_t *p, size_t n)
+static PyObject *dec_inet(const type_codec *tc, const uint8_t *p, size_t n)
 {
     PyObject *i, *a;
     if (n == 4) {
         i = PyLong_FromUnsignedLong(cql_load_be32(p));
         if (!i)
             return NULL;
-        a = PyObject_CallOneArg(pl->st->ipv4_type, i);
+        a = PyObject_CallOneArg(tc->st->ipv4_type, i);
     } else if (n == 16) {
         i = long_from_be(p, 16, 0);
         if (!i)
             return NULL;
-        a = PyObject_CallOneArg(pl->st->ipv6_type, i);
+        a = PyObject_CallOneArg(tc->st->ipv6_type, i);
     } else {
-        return proto_error(pl, "inet value is neither 4 nor 16 bytes");
+        return proto_error(tc, "inet value is neither 4 nor 16 bytes");
     }
     Py_DECREF(i);
     return a;
 }
 
-static PyObject *dec_date(const plan *pl, const uint8_t *p, size_t n)
+static PyObject *dec_date(const type_codec *tc, const uint8_t *p, size_t n)
 {
     int64_t days;
     int rc = cql_decode_date(p, n, &days);
     if (rc != CQL_OK)
-        return size_error(pl, rc);
+        return size_error(tc, rc);
     if (days < DAYS_0001_01_01 || days > DAYS_9999_12_31)
         return PyLong_FromLongLong(days);
     int y, m, d;
@@ -226,23 +226,23 @@ static PyObject *dec_date(const plan *pl, const uint8_t *p, size_t n)
     return PyDate_FromDate(y, m, d);
 }
 
-static PyObject *dec_time(const plan *pl, const uint8_t *p, size_t n)
+static PyObject *dec_time(const type_codec *tc, const uint8_t *p, size_t n)
 {
     int64_t ns;
     int rc = cql_decode_time(p, n, &ns);
     if (rc != CQL_OK)
-        return size_error(pl, rc);
+        return size_error(tc, rc);
     int64_t us = ns / 1000;
     int64_t s = us / 1000000;
     return PyTime_FromTime((int)(s / 3600), (int)(s / 60 % 60), (int)(s % 60),
                            (int)(us % 1000000));
 }
 
-static PyObject *dec_time_ns(const plan *pl, const uint8_t *p, size_t n)
+static PyObject *dec_time_ns(const type_codec *tc, const uint8_t *p, size_t n)
 {
     int64_t ns;
     int rc = cql_decode_time(p, n, &ns);
-    return rc == CQL_OK ? PyLong_FromLongLong(ns) : size_error(pl, rc);
+    return rc == CQL_OK ? PyLong_FromLongLong(ns) : size_error(tc, rc);
 }
 
 static PyObject *timestamp_from_ms(native_state *st, int64_t ms)
@@ -259,13 +259,13 @@ static PyObject *timestamp_from_ms(native_state *st, int64_t ms)
         (int)(rem % 1000) * 1000, st->utc, PyDateTimeAPI->DateTimeType);
 }
 
-static PyObject *dec_timestamp(const plan *pl, const uint8_t *p, size_t n)
+static PyObject *dec_timestamp(const type_codec *tc, const uint8_t *p, size_t n)
 {
     int64_t ms;
     int rc = cql_decode_bigint(p, n, &ms);
     if (rc != CQL_OK)
-        return size_error(pl, rc);
-    return timestamp_from_ms(pl->st, ms);
+        return size_error(tc, rc);
+    return timestamp_from_ms(tc->st, ms);
 }
 
 static PyObject *duration_type(native_state *st)
@@ -280,13 +280,13 @@ static PyObject *duration_type(native_state *st)
     return st->duration_type;
 }
 
-static PyObject *dec_duration(const plan *pl, const uint8_t *p, size_t n)
+static PyObject *dec_duration(const type_codec *tc, const uint8_t *p, size_t n)
 {
     cql_duration d;
     int rc = cql_decode_duration(p, n, &d);
     if (rc != CQL_OK)
-        return proto_error(pl, "malformed duration value");
-    PyObject *cls = duration_type(pl->st);
+        return proto_error(tc, "malformed duration value");
+    PyObject *cls = duration_type(tc->st);
     if (!cls)
         return NULL;
     PyObject *args[3] = {PyLong_FromLong(d.months), PyLong_FromLong(d.days),
@@ -311,16 +311,16 @@ static int is_text_like(uint16_t id)
 }
 
 /* A [bytes] element: null -> None; empty non-text value -> None. */
-static inline PyObject *dec_elem(const plan *pl, cql_bytes v)
+static inline PyObject *dec_elem(const type_codec *tc, cql_bytes v)
 {
-    if (v.len < 0 || (v.len == 0 && !is_text_like(pl->id)))
+    if (v.len < 0 || (v.len == 0 && !is_text_like(tc->id)))
         Py_RETURN_NONE;
-    return pl->decode(pl, v.p, (size_t)v.len);
+    return tc->decode(tc, v.p, (size_t)v.len);
 }
 
-static PyObject *core_fail(const plan *pl, const cql_error *err)
+static PyObject *core_fail(const type_codec *tc, const cql_error *err)
 {
-    return proto_error(pl, err->msg ? err->msg : cql_strerror(err->code));
+    return proto_error(tc, err->msg ? err->msg : cql_strerror(err->code));
 }
 
 static PyObject *pairs_tuple(PyObject *dict)
@@ -333,56 +333,56 @@ static PyObject *pairs_tuple(PyObject *dict)
     return t;
 }
 
-static PyObject *dec_list(const plan *pl, const uint8_t *p, size_t n)
+static PyObject *dec_list(const type_codec *tc, const uint8_t *p, size_t n)
 {
     cql_elem_iter it;
     int32_t count;
     cql_error err = {0, NULL};
     cql_bytes e;
-    if (cql_collection_begin(p, n, pl->id, &it, &count, &err) != CQL_OK)
-        return core_fail(pl, &err);
-    PyObject *out = pl->hashable ? PyTuple_New(count) : PyList_New(count);
+    if (cql_collection_begin(p, n, tc->id, &it, &count, &err) != CQL_OK)
+        return core_fail(tc, &err);
+    PyObject *out = tc->hashable ? PyTuple_New(count) : PyList_New(count);
     if (!out)
         return NULL;
     for (int32_t k = 0; k < count; k++) {
         if (cql_elem_next(&it, &e, &err) != CQL_OK) {
             Py_DECREF(out);
-            return core_fail(pl, &err);
+            return core_fail(tc, &err);
         }
-        PyObject *v = dec_elem(pl->child[0], e);
+        PyObject *v = dec_elem(tc->child[0], e);
         if (!v) {
             Py_DECREF(out);
             return NULL;
         }
-        if (pl->hashable)
+        if (tc->hashable)
             PyTuple_SET_ITEM(out, k, v);
         else
             PyList_SET_ITEM(out, k, v);
     }
     if (it.r.n != 0) {
         Py_DECREF(out);
-        return proto_error(pl, "trailing bytes after collection elements");
+        return proto_error(tc, "trailing bytes after collection elements");
     }
     return out;
 }
 
-static PyObject *dec_set(const plan *pl, const uint8_t *p, size_t n)
+static PyObject *dec_set(const type_codec *tc, const uint8_t *p, size_t n)
 {
     cql_elem_iter it;
     int32_t count;
     cql_error err = {0, NULL};
     cql_bytes e;
-    if (cql_collection_begin(p, n, pl->id, &it, &count, &err) != CQL_OK)
-        return core_fail(pl, &err);
-    PyObject *out = pl->hashable ? PyFrozenSet_New(NULL) : PySet_New(NULL);
+    if (cql_collection_begin(p, n, tc->id, &it, &count, &err) != CQL_OK)
+        return core_fail(tc, &err);
+    PyObject *out = tc->hashable ? PyFrozenSet_New(NULL) : PySet_New(NULL);
     if (!out)
         return NULL;
     for (int32_t k = 0; k < count; k++) {
         if (cql_elem_next(&it, &e, &err) != CQL_OK) {
             Py_DECREF(out);
-            return core_fail(pl, &err);
+            return core_fail(tc, &err);
         }
-        PyObject *v = dec_elem(pl->child[0], e);
+        PyObject *v = dec_elem(tc->child[0], e);
         if (!v || PySet_Add(out, v) < 0) {
             Py_XDECREF(v);
             Py_DECREF(out);
@@ -392,33 +392,33 @@ static PyObject *dec_set(const plan *pl, const uint8_t *p, size_t n)
     }
     if (it.r.n != 0) {
         Py_DECREF(out);
-        return proto_error(pl, "trailing bytes after collection elements");
+        return proto_error(tc, "trailing bytes after collection elements");
     }
     return out;
 }
 
-static PyObject *dec_map(const plan *pl, const uint8_t *p, size_t n)
+static PyObject *dec_map(const type_codec *tc, const uint8_t *p, size_t n)
 {
     cql_elem_iter it;
     int32_t count;
     cql_error err = {0, NULL};
     cql_bytes ke, ve;
     if (cql_collection_begin(p, n, CQL_TYPE_MAP, &it, &count, &err) != CQL_OK)
-        return core_fail(pl, &err);
+        return core_fail(tc, &err);
     PyObject *out = PyDict_New();
     if (!out)
         return NULL;
     for (int32_t k = 0; k < count; k++) {
         if (cql_elem_next(&it, &ke, &err) != CQL_OK || cql_elem_next(&it, &ve, &err) != CQL_OK) {
             Py_DECREF(out);
-            return core_fail(pl, &err);
+            return core_fail(tc, &err);
         }
-        PyObject *key = dec_elem(pl->child[0], ke);
+        PyObject *key = dec_elem(tc->child[0], ke);
         if (!key) {
             Py_DECREF(out);
             return NULL;
         }
-        PyObject *val = dec_elem(pl->child[1], ve);
+        PyObject *val = dec_elem(tc->child[1], ve);
         if (!val || PyDict_SetItem(out, key, val) < 0) {
             Py_DECREF(key);
             Py_XDECREF(val);
@@ -430,9 +430,9 @@ static PyObject *dec_map(const plan *pl, const uint8_t *p, size_t n)
     }
     if (it.r.n != 0) {
         Py_DECREF(out);
-        return proto_error(pl, "trailing bytes after map entries");
+        return proto_error(tc, "trailing bytes after map entries");
     }
-    if (pl->hashable) {
+    if (tc->hashable) {
         PyObject *t = pairs_tuple(out);
         Py_DECREF(out);
         return t;
@@ -440,8 +440,8 @@ static PyObject *dec_map(const plan *pl, const uint8_t *p, size_t n)
     return out;
 }
 
-/* Fields of a tuple or UDT: at most pl->n values; missing trailing ones are null. */
-static PyObject *dec_fields(const plan *pl, const uint8_t *p, size_t n, PyObject **vals)
+/* Fields of a tuple or UDT: at most tc->n values; missing trailing ones are null. */
+static PyObject *dec_fields(const type_codec *tc, const uint8_t *p, size_t n, PyObject **vals)
 {
     cql_elem_iter it;
     cql_error err = {0, NULL};
@@ -450,69 +450,69 @@ static PyObject *dec_fields(const plan *pl, const uint8_t *p, size_t n, PyObject
     uint16_t k = 0;
     cql_fields_begin(p, n, &it);
     while ((rc = cql_elem_next(&it, &e, &err)) == CQL_OK) {
-        if (k >= pl->n)
-            return proto_error(pl, "more fields than the type has");
-        if (!(vals[k] = dec_elem(pl->child[k], e)))
+        if (k >= tc->n)
+            return proto_error(tc, "more fields than the type has");
+        if (!(vals[k] = dec_elem(tc->child[k], e)))
             return NULL;
         k++;
     }
     if (rc != CQL_AGAIN)
-        return core_fail(pl, &err);
-    for (; k < pl->n; k++)
+        return core_fail(tc, &err);
+    for (; k < tc->n; k++)
         vals[k] = Py_NewRef(Py_None);
     return Py_None; /* borrowed marker: success */
 }
 
-static PyObject *dec_tuple(const plan *pl, const uint8_t *p, size_t n)
+static PyObject *dec_tuple(const type_codec *tc, const uint8_t *p, size_t n)
 {
-    PyObject *out = PyTuple_New(pl->n);
-    if (!out || pl->n == 0)
+    PyObject *out = PyTuple_New(tc->n);
+    if (!out || tc->n == 0)
         return out;
     PyObject **vals = &PyTuple_GET_ITEM(out, 0);
-    if (!dec_fields(pl, p, n, vals)) {
+    if (!dec_fields(tc, p, n, vals)) {
         Py_DECREF(out); /* unset items are NULL: fine for tuple dealloc */
         return NULL;
     }
     return out;
 }
 
-static PyObject *dec_udt(const plan *pl, const uint8_t *p, size_t n)
+static PyObject *dec_udt(const type_codec *tc, const uint8_t *p, size_t n)
 {
     PyObject *small[16];
-    PyObject **vals = pl->n <= 16 ? small : PyMem_Calloc(pl->n, sizeof(PyObject *));
+    PyObject **vals = tc->n <= 16 ? small : PyMem_Calloc(tc->n, sizeof(PyObject *));
     if (!vals)
         return PyErr_NoMemory();
-    memset(vals, 0, pl->n * sizeof(PyObject *));
+    memset(vals, 0, tc->n * sizeof(PyObject *));
     PyObject *out = NULL;
-    if (dec_fields(pl, p, n, vals)) {
+    if (dec_fields(tc, p, n, vals)) {
         out = PyDict_New();
-        for (uint16_t k = 0; out && k < pl->n; k++) {
-            if (PyDict_SetItem(out, pl->fields[k], vals[k]) < 0)
+        for (uint16_t k = 0; out && k < tc->n; k++) {
+            if (PyDict_SetItem(out, tc->fields[k], vals[k]) < 0)
                 Py_CLEAR(out);
         }
-        if (out && pl->hashable) {
+        if (out && tc->hashable) {
             PyObject *t = pairs_tuple(out);
             Py_SETREF(out, t);
         }
     }
-    for (uint16_t k = 0; k < pl->n; k++)
+    for (uint16_t k = 0; k < tc->n; k++)
         Py_XDECREF(vals[k]);
     if (vals != small)
         PyMem_Free(vals);
     return out;
 }
 
-static PyObject *dec_vector(const plan *pl, const uint8_t *p, size_t n)
+static PyObject *dec_vector(const type_codec *tc, const uint8_t *p, size_t n)
 {
-    const plan *et = pl->child[0];
-    int32_t fs = pl->fixed;
-    if (fs > 0 && n != (size_t)fs * (size_t)pl->dim)
-        return proto_error(pl, "vector size does not match its dimension");
-    PyObject *out = pl->hashable ? PyTuple_New(pl->dim) : PyList_New(pl->dim);
+    const type_codec *et = tc->child[0];
+    int32_t fs = tc->fixed;
+    if (fs > 0 && n != (size_t)fs * (size_t)tc->dim)
+        return proto_error(tc, "vector size does not match its dimension");
+    PyObject *out = tc->hashable ? PyTuple_New(tc->dim) : PyList_New(tc->dim);
     if (!out)
         return NULL;
     cql_reader r = cql_reader_make(p, n);
-    for (int32_t k = 0; k < pl->dim; k++) {
+    for (int32_t k = 0; k < tc->dim; k++) {
         cql_bytes e;
         if (fs > 0) {
             e.p = r.p;
@@ -523,7 +523,7 @@ static PyObject *dec_vector(const plan *pl, const uint8_t *p, size_t n)
             uint64_t len;
             if (cql_rd_uvint(&r, &len) != CQL_OK || len > r.n || len > INT32_MAX) {
                 Py_DECREF(out);
-                return proto_error(pl, "truncated vector element");
+                return proto_error(tc, "truncated vector element");
             }
             e.p = r.p;
             e.len = (int32_t)len;
@@ -535,20 +535,20 @@ static PyObject *dec_vector(const plan *pl, const uint8_t *p, size_t n)
             Py_DECREF(out);
             return NULL;
         }
-        if (pl->hashable)
+        if (tc->hashable)
             PyTuple_SET_ITEM(out, k, v);
         else
             PyList_SET_ITEM(out, k, v);
     }
     if (r.n != 0) {
         Py_DECREF(out);
-        return proto_error(pl, "trailing bytes after vector elements");
+        return proto_error(tc, "trailing bytes after vector elements");
     }
     return out;
 }
 
 /* ======================================================================== */
-/* Building plans                                                            */
+/* Building type codecs                                                      */
 /* ======================================================================== */
 
 static PyObject *str_from(cql_str s)
@@ -617,7 +617,7 @@ static PyObject *type_text(const cql_type *t)
     }
 }
 
-static plan_decode_fn decoder_for(uint16_t id)
+static type_decode_fn decoder_for(uint16_t id)
 {
     switch (id) {
     case CQL_TYPE_ASCII: return dec_ascii;
@@ -651,77 +651,77 @@ static plan_decode_fn decoder_for(uint16_t id)
     }
 }
 
-void plan_free(plan *pl)
+void type_codec_free(type_codec *tc)
 {
-    if (!pl)
+    if (!tc)
         return;
-    if (pl->child) {
-        for (uint16_t k = 0; k < pl->n; k++)
-            plan_free(pl->child[k]);
-        PyMem_Free(pl->child);
+    if (tc->child) {
+        for (uint16_t k = 0; k < tc->n; k++)
+            type_codec_free(tc->child[k]);
+        PyMem_Free(tc->child);
     }
-    if (pl->fields) {
-        for (uint16_t k = 0; k < pl->n; k++)
-            Py_XDECREF(pl->fields[k]);
-        PyMem_Free(pl->fields);
+    if (tc->fields) {
+        for (uint16_t k = 0; k < tc->n; k++)
+            Py_XDECREF(tc->fields[k]);
+        PyMem_Free(tc->fields);
     }
-    Py_XDECREF(pl->tname);
-    PyMem_Free(pl);
+    Py_XDECREF(tc->tname);
+    PyMem_Free(tc);
 }
 
-plan *plan_build(native_state *st, const cql_type *t, int hashable)
+type_codec *type_codec_build(native_state *st, const cql_type *t, int hashable)
 {
-    plan *pl = PyMem_Calloc(1, sizeof(plan));
-    if (!pl) {
+    type_codec *tc = PyMem_Calloc(1, sizeof(type_codec));
+    if (!tc) {
         PyErr_NoMemory();
         return NULL;
     }
-    pl->st = st;
-    pl->id = t->id;
-    pl->hashable = hashable;
-    pl->decode = decoder_for(t->id);
-    if (!pl->decode) {
+    tc->st = st;
+    tc->id = t->id;
+    tc->hashable = hashable;
+    tc->decode = decoder_for(t->id);
+    if (!tc->decode) {
         PyErr_Format(st->protocol_error, "unsupported CQL type id 0x%04x", (unsigned)t->id);
         goto fail;
     }
-    if (!(pl->tname = type_text(t)))
+    if (!(tc->tname = type_text(t)))
         goto fail;
     if (t->id == CQL_TYPE_VECTOR) {
-        pl->dim = t->dim;
-        pl->fixed = cql_type_fixed_size(t->children[0]);
+        tc->dim = t->dim;
+        tc->fixed = cql_type_fixed_size(t->children[0]);
     }
     if (t->n) {
-        if (!(pl->child = PyMem_Calloc(t->n, sizeof(plan *)))) {
+        if (!(tc->child = PyMem_Calloc(t->n, sizeof(type_codec *)))) {
             PyErr_NoMemory();
             goto fail;
         }
-        pl->n = t->n;
+        tc->n = t->n;
         for (uint16_t k = 0; k < t->n; k++) {
             int h = hashable;
             if (t->id == CQL_TYPE_SET || (t->id == CQL_TYPE_MAP && k == 0))
                 h = 1;
-            if (!(pl->child[k] = plan_build(st, t->children[k], h)))
+            if (!(tc->child[k] = type_codec_build(st, t->children[k], h)))
                 goto fail;
         }
     }
     if (t->id == CQL_TYPE_UDT && t->n) {
-        if (!(pl->fields = PyMem_Calloc(t->n, sizeof(PyObject *)))) {
+        if (!(tc->fields = PyMem_Calloc(t->n, sizeof(PyObject *)))) {
             PyErr_NoMemory();
             goto fail;
         }
         for (uint16_t k = 0; k < t->n; k++) {
-            if (!(pl->fields[k] = str_from(t->field_names[k])))
+            if (!(tc->fields[k] = str_from(t->field_names[k])))
                 goto fail;
-            PyUnicode_InternInPlace(&pl->fields[k]);
+            PyUnicode_InternInPlace(&tc->fields[k]);
         }
     }
-    return pl;
+    return tc;
 fail:
-    plan_free(pl);
+    type_codec_free(tc);
     return NULL;
 }
 
-void rowplan_free(rowplan *rp)
+void row_codec_free(row_codec *rp)
 {
     if (!rp)
         return;
@@ -729,7 +729,7 @@ void rowplan_free(rowplan *rp)
         if (rp->names)
             Py_XDECREF(rp->names[i]);
         if (rp->cols)
-            plan_free(rp->cols[i]);
+            type_codec_free(rp->cols[i]);
     }
     PyMem_Free(rp->names);
     PyMem_Free(rp->cols);
@@ -737,9 +737,9 @@ void rowplan_free(rowplan *rp)
     PyMem_Free(rp);
 }
 
-rowplan *rowplan_build(native_state *st, const cql_metadata *m)
+row_codec *row_codec_build(native_state *st, const cql_metadata *m)
 {
-    rowplan *rp = PyMem_Calloc(1, sizeof(rowplan));
+    row_codec *rp = PyMem_Calloc(1, sizeof(row_codec));
     if (!rp) {
         PyErr_NoMemory();
         return NULL;
@@ -747,7 +747,7 @@ rowplan *rowplan_build(native_state *st, const cql_metadata *m)
     int32_t n = m->columns ? m->column_count : 0;
     size_t alloc = n > 0 ? (size_t)n : 1;
     rp->names = PyMem_Calloc(alloc, sizeof(PyObject *));
-    rp->cols = PyMem_Calloc(alloc, sizeof(plan *));
+    rp->cols = PyMem_Calloc(alloc, sizeof(type_codec *));
     if (!rp->names || !rp->cols) {
         PyErr_NoMemory();
         goto fail;
@@ -757,7 +757,7 @@ rowplan *rowplan_build(native_state *st, const cql_metadata *m)
         if (!(rp->names[i] = str_from(m->columns[i].name)))
             goto fail;
         PyUnicode_InternInPlace(&rp->names[i]);
-        if (!(rp->cols[i] = plan_build(st, m->columns[i].type, 0)))
+        if (!(rp->cols[i] = type_codec_build(st, m->columns[i].type, 0)))
             goto fail;
         if (rp->cols[i]->id == CQL_TYPE_TIME)
             rp->cols[i]->decode = dec_time_ns; /* a column keeps its nanoseconds */
@@ -772,7 +772,7 @@ rowplan *rowplan_build(native_state *st, const cql_metadata *m)
     }
     return rp;
 fail:
-    rowplan_free(rp);
+    row_codec_free(rp);
     return NULL;
 }
 
@@ -782,7 +782,7 @@ fail:
 
 /* Replace the pending exception by ProtocolError naming the column (the
  * original is chained as __cause__). MemoryError passes through. */
-static void name_decode_error(const plan *pl, PyObject *colname)
+static void name_decode_error(const type_codec *tc, PyObject *colname)
 {
     if (PyErr_ExceptionMatches(PyExc_MemoryError))
         return;
@@ -797,8 +797,8 @@ static void name_decode_error(const plan *pl, PyObject *colname)
     Py_XDECREF(t);
     Py_XDECREF(tb);
 #endif
-    PyErr_Format(pl->st->protocol_error, "cannot decode column %R (%U): %S",
-                 colname ? colname : Py_None, pl->tname, exc);
+    PyErr_Format(tc->st->protocol_error, "cannot decode column %R (%U): %S",
+                 colname ? colname : Py_None, tc->tname, exc);
 #if PY_VERSION_HEX >= 0x030C0000
     PyObject *outer = PyErr_GetRaisedException();
     PyException_SetCause(outer, exc); /* steals exc */
@@ -812,16 +812,16 @@ static void name_decode_error(const plan *pl, PyObject *colname)
 #endif
 }
 
-PyObject *plan_decode_value(const plan *pl, cql_bytes v, PyObject *colname)
+PyObject *type_codec_decode(const type_codec *tc, cql_bytes v, PyObject *colname)
 {
-    PyObject *res = dec_elem(pl, v);
+    PyObject *res = dec_elem(tc, v);
     if (!res)
-        name_decode_error(pl, colname);
+        name_decode_error(tc, colname);
     return res;
 }
 
-PyObject *rowplan_decode_rows(native_state *st, const rowplan *rp, cql_reader *r,
-                              int32_t count, int32_t ncols)
+PyObject *row_codec_decode_rows(native_state *st, const row_codec *rp, cql_reader *r,
+                                int32_t count, int32_t ncols)
 {
     if (ncols != rp->ncols) {
         PyErr_Format(st->protocol_error,
@@ -844,7 +844,7 @@ PyObject *rowplan_decode_rows(native_state *st, const rowplan *rp, cql_reader *r
                 binding_core_error(st, "truncated row", &err);
                 goto fail;
             }
-            PyObject *val = plan_decode_value(rp->cols[c], v, rp->names[c]);
+            PyObject *val = type_codec_decode(rp->cols[c], v, rp->names[c]);
             if (!val)
                 goto fail;
             int rc = PyDict_SetItem(row, rp->names[c], val);

@@ -2,7 +2,7 @@
  * encode.c - Python values to wire bytes: typed parameter encoding and the
  * bound values of a statement.
  *
- * Encoding walks the same plan as decoding: the expected CQL type decides which
+ * Encoding walks the same type codec as decoding: the expected CQL type decides which
  * Python types are accepted, and every refusal names the column and the type.
  */
 #include "codec.h"
@@ -20,10 +20,10 @@
 
 typedef struct enc_ctx {
     PyObject *colname; /* may be NULL */
-    const plan *top;
+    const type_codec *top;
 } enc_ctx;
 
-static int enc_fail(const enc_ctx *cx, const plan *pl, PyObject *exc_type, PyObject *v,
+static int enc_fail(const enc_ctx *cx, const type_codec *tc, PyObject *exc_type, PyObject *v,
                     const char *why)
 {
     PyObject *col = cx->colname ? cx->colname : Py_None;
@@ -40,47 +40,47 @@ static int enc_fail(const enc_ctx *cx, const plan *pl, PyObject *exc_type, PyObj
         if (!r)
             return -1;
     }
-    if (pl != cx->top)
+    if (tc != cx->top)
         PyErr_Format(exc_type, "column %R expects CQL %U (in %U), got %s %U%s%s", col,
-                     pl->tname, cx->top->tname, Py_TYPE(v)->tp_name, r, why ? ": " : "",
+                     tc->tname, cx->top->tname, Py_TYPE(v)->tp_name, r, why ? ": " : "",
                      why ? why : "");
     else
-        PyErr_Format(exc_type, "column %R expects CQL %U, got %s %U%s%s", col, pl->tname,
+        PyErr_Format(exc_type, "column %R expects CQL %U, got %s %U%s%s", col, tc->tname,
                      Py_TYPE(v)->tp_name, r, why ? ": " : "", why ? why : "");
     Py_DECREF(r);
     return -1;
 }
 
-#define TYPE_FAIL(why) enc_fail(cx, pl, PyExc_TypeError, v, why)
-#define VALUE_FAIL(why) enc_fail(cx, pl, PyExc_ValueError, v, why)
+#define TYPE_FAIL(why) enc_fail(cx, tc, PyExc_TypeError, v, why)
+#define VALUE_FAIL(why) enc_fail(cx, tc, PyExc_ValueError, v, why)
 
-static int enc_payload(const enc_ctx *cx, const plan *pl, PyObject *v, cql_writer *w);
+static int enc_payload(const enc_ctx *cx, const type_codec *tc, PyObject *v, cql_writer *w);
 
 /* An element as [bytes]; nulls allowed only where allow_null. */
-static int enc_elem(const enc_ctx *cx, const plan *pl, PyObject *v, cql_writer *w,
+static int enc_elem(const enc_ctx *cx, const type_codec *tc, PyObject *v, cql_writer *w,
                     int allow_null)
 {
     if (v == Py_None) {
         if (!allow_null)
-            return enc_fail(cx, pl, PyExc_ValueError, v, "collections cannot hold nulls");
+            return enc_fail(cx, tc, PyExc_ValueError, v, "collections cannot hold nulls");
         cql_wr_i32(w, -1);
         return 0;
     }
     size_t at = w->len;
     cql_wr_i32(w, 0);
-    if (enc_payload(cx, pl, v, w) < 0)
+    if (enc_payload(cx, tc, v, w) < 0)
         return -1;
     if (w->err != CQL_OK)
         return 0; /* reported by the caller */
     size_t len = w->len - at - 4;
     if (len > INT32_MAX)
-        return enc_fail(cx, pl, PyExc_ValueError, v, "value longer than 2 GiB");
+        return enc_fail(cx, tc, PyExc_ValueError, v, "value longer than 2 GiB");
     cql_store_be32(w->data + at, (uint32_t)len);
     return 0;
 }
 
 /* An int in [lo, hi] from an int-like object. */
-static int get_int(const enc_ctx *cx, const plan *pl, PyObject *v, long long lo, long long hi,
+static int get_int(const enc_ctx *cx, const type_codec *tc, PyObject *v, long long lo, long long hi,
                    long long *out)
 {
     if (PyFloat_Check(v) || PyUnicode_Check(v) || PyBytes_Check(v))
@@ -104,7 +104,7 @@ static int get_int(const enc_ctx *cx, const plan *pl, PyObject *v, long long lo,
     return 0;
 }
 
-static int enc_varint(const enc_ctx *cx, const plan *pl, PyObject *v, cql_writer *w)
+static int enc_varint(const enc_ctx *cx, const type_codec *tc, PyObject *v, cql_writer *w)
 {
     if (PyFloat_Check(v) || PyUnicode_Check(v) || PyBytes_Check(v))
         return TYPE_FAIL(NULL);
@@ -150,7 +150,7 @@ static int enc_varint(const enc_ctx *cx, const plan *pl, PyObject *v, cql_writer
     return rc;
 }
 
-static int enc_text(const enc_ctx *cx, const plan *pl, PyObject *v, cql_writer *w, int ascii)
+static int enc_text(const enc_ctx *cx, const type_codec *tc, PyObject *v, cql_writer *w, int ascii)
 {
     if (!PyUnicode_Check(v))
         return TYPE_FAIL(NULL);
@@ -166,7 +166,7 @@ static int enc_text(const enc_ctx *cx, const plan *pl, PyObject *v, cql_writer *
     return 0;
 }
 
-static int enc_blob(const enc_ctx *cx, const plan *pl, PyObject *v, cql_writer *w)
+static int enc_blob(const enc_ctx *cx, const type_codec *tc, PyObject *v, cql_writer *w)
 {
     if (PyBytes_Check(v)) {
         cql_wr_raw(w, PyBytes_AS_STRING(v), (size_t)PyBytes_GET_SIZE(v));
@@ -184,7 +184,7 @@ static int enc_blob(const enc_ctx *cx, const plan *pl, PyObject *v, cql_writer *
     return 0;
 }
 
-static int enc_double(const enc_ctx *cx, const plan *pl, PyObject *v, cql_writer *w)
+static int enc_double(const enc_ctx *cx, const type_codec *tc, PyObject *v, cql_writer *w)
 {
     if (!PyFloat_Check(v) && !PyLong_Check(v))
         return TYPE_FAIL(NULL);
@@ -193,7 +193,7 @@ static int enc_double(const enc_ctx *cx, const plan *pl, PyObject *v, cql_writer
         PyErr_Clear();
         return VALUE_FAIL("out of range for a double");
     }
-    if (pl->id == CQL_TYPE_DOUBLE) {
+    if (tc->id == CQL_TYPE_DOUBLE) {
         uint64_t u;
         memcpy(&u, &d, 8);
         uint8_t b[8];
@@ -217,9 +217,9 @@ static int enc_double(const enc_ctx *cx, const plan *pl, PyObject *v, cql_writer
     return 0;
 }
 
-static int enc_decimal(const enc_ctx *cx, const plan *pl, PyObject *v, cql_writer *w)
+static int enc_decimal(const enc_ctx *cx, const type_codec *tc, PyObject *v, cql_writer *w)
 {
-    native_state *st = pl->st;
+    native_state *st = tc->st;
     PyObject *dec = NULL;
     int is_dec = PyObject_IsInstance(v, st->decimal_type);
     if (is_dec < 0)
@@ -278,7 +278,7 @@ static int enc_decimal(const enc_ctx *cx, const plan *pl, PyObject *v, cql_write
     uint8_t sc[4];
     cql_store_be32(sc, (uint32_t)(int32_t)(-e));
     cql_wr_raw(w, sc, 4);
-    rc = enc_varint(cx, pl, unscaled, w);
+    rc = enc_varint(cx, tc, unscaled, w);
 done:
     Py_XDECREF(unscaled);
     Py_DECREF(tup);
@@ -287,9 +287,9 @@ done:
     return rc;
 }
 
-static int enc_uuid(const enc_ctx *cx, const plan *pl, PyObject *v, cql_writer *w)
+static int enc_uuid(const enc_ctx *cx, const type_codec *tc, PyObject *v, cql_writer *w)
 {
-    native_state *st = pl->st;
+    native_state *st = tc->st;
     PyObject *u;
     if (PyBytes_Check(v) && PyBytes_GET_SIZE(v) == 16) {
         cql_wr_raw(w, PyBytes_AS_STRING(v), 16);
@@ -320,15 +320,15 @@ static int enc_uuid(const enc_ctx *cx, const plan *pl, PyObject *v, cql_writer *
         PyErr_Clear();
         return VALUE_FAIL("not a 128-bit UUID");
     }
-    if (pl->id == CQL_TYPE_TIMEUUID && (b[6] >> 4) != 1)
+    if (tc->id == CQL_TYPE_TIMEUUID && (b[6] >> 4) != 1)
         return VALUE_FAIL("a timeuuid must be a version 1 UUID");
     cql_wr_raw(w, b, 16);
     return 0;
 }
 
-static int enc_inet(const enc_ctx *cx, const plan *pl, PyObject *v, cql_writer *w)
+static int enc_inet(const enc_ctx *cx, const type_codec *tc, PyObject *v, cql_writer *w)
 {
-    native_state *st = pl->st;
+    native_state *st = tc->st;
     if (PyUnicode_Check(v)) {
         const char *s = PyUnicode_AsUTF8(v);
         if (!s)
@@ -369,7 +369,7 @@ static int enc_inet(const enc_ctx *cx, const plan *pl, PyObject *v, cql_writer *
     return 0;
 }
 
-static int enc_date(const enc_ctx *cx, const plan *pl, PyObject *v, cql_writer *w)
+static int enc_date(const enc_ctx *cx, const type_codec *tc, PyObject *v, cql_writer *w)
 {
     int64_t days;
     if (PyDate_Check(v)) {
@@ -377,7 +377,7 @@ static int enc_date(const enc_ctx *cx, const plan *pl, PyObject *v, cql_writer *
                                PyDateTime_GET_DAY(v));
     } else if (PyLong_Check(v) && !PyBool_Check(v)) {
         long long d;
-        if (get_int(cx, pl, v, INT32_MIN, INT32_MAX, &d) < 0)
+        if (get_int(cx, tc, v, INT32_MIN, INT32_MAX, &d) < 0)
             return -1;
         days = d;
     } else {
@@ -389,7 +389,7 @@ static int enc_date(const enc_ctx *cx, const plan *pl, PyObject *v, cql_writer *
     return 0;
 }
 
-static int enc_time(const enc_ctx *cx, const plan *pl, PyObject *v, cql_writer *w)
+static int enc_time(const enc_ctx *cx, const type_codec *tc, PyObject *v, cql_writer *w)
 {
     int64_t ns;
     if (PyTime_Check(v)) {
@@ -398,7 +398,7 @@ static int enc_time(const enc_ctx *cx, const plan *pl, PyObject *v, cql_writer *
              (int64_t)PyDateTime_TIME_GET_MICROSECOND(v) * 1000;
     } else if (PyLong_Check(v) && !PyBool_Check(v)) {
         long long x;
-        if (get_int(cx, pl, v, 0, CQL_TIME_MAX_NS, &x) < 0)
+        if (get_int(cx, tc, v, 0, CQL_TIME_MAX_NS, &x) < 0)
             return -1;
         ns = x;
     } else {
@@ -423,9 +423,9 @@ static int delta_us(PyObject *td, int64_t *out)
     return 0;
 }
 
-static int enc_timestamp(const enc_ctx *cx, const plan *pl, PyObject *v, cql_writer *w)
+static int enc_timestamp(const enc_ctx *cx, const type_codec *tc, PyObject *v, cql_writer *w)
 {
-    native_state *st = pl->st;
+    native_state *st = tc->st;
     int64_t ms;
     if (PyDateTime_Check(v)) {
         int64_t days = days_from_civil(PyDateTime_GET_YEAR(v), PyDateTime_GET_MONTH(v),
@@ -455,7 +455,7 @@ static int enc_timestamp(const enc_ctx *cx, const plan *pl, PyObject *v, cql_wri
                              PyDateTime_GET_DAY(v)) * MS_PER_DAY;
     } else if (PyLong_Check(v) && !PyBool_Check(v)) {
         long long x;
-        if (get_int(cx, pl, v, INT64_MIN, INT64_MAX, &x) < 0)
+        if (get_int(cx, tc, v, INT64_MIN, INT64_MAX, &x) < 0)
             return -1;
         ms = x;
     } else {
@@ -487,9 +487,9 @@ static int attr_ll(PyObject *v, PyObject *name, long long *out)
     return (*out == -1 && PyErr_Occurred()) ? -1 : 0;
 }
 
-static int enc_duration(const enc_ctx *cx, const plan *pl, PyObject *v, cql_writer *w)
+static int enc_duration(const enc_ctx *cx, const type_codec *tc, PyObject *v, cql_writer *w)
 {
-    native_state *st = pl->st;
+    native_state *st = tc->st;
     cql_duration d;
     if (PyDelta_Check(v)) {
         int64_t us;
@@ -529,7 +529,7 @@ static int not_a_collection(PyObject *v)
     return PyUnicode_Check(v) || PyBytes_Check(v) || PyByteArray_Check(v) || PyDict_Check(v);
 }
 
-static int enc_list_or_set(const enc_ctx *cx, const plan *pl, PyObject *v, cql_writer *w)
+static int enc_list_or_set(const enc_ctx *cx, const type_codec *tc, PyObject *v, cql_writer *w)
 {
     if (not_a_collection(v))
         return TYPE_FAIL(NULL);
@@ -553,7 +553,7 @@ static int enc_list_or_set(const enc_ctx *cx, const plan *pl, PyObject *v, cql_w
         if (i >= PySequence_Fast_GET_SIZE(seq))
             break;
         PyObject *e = Py_NewRef(PySequence_Fast_GET_ITEM(seq, i));
-        int rc = enc_elem(cx, pl->child[0], e, w, 0);
+        int rc = enc_elem(cx, tc->child[0], e, w, 0);
         Py_DECREF(e);
         if (rc < 0) {
             Py_DECREF(seq);
@@ -564,7 +564,7 @@ static int enc_list_or_set(const enc_ctx *cx, const plan *pl, PyObject *v, cql_w
     return 0;
 }
 
-static int enc_map(const enc_ctx *cx, const plan *pl, PyObject *v, cql_writer *w)
+static int enc_map(const enc_ctx *cx, const type_codec *tc, PyObject *v, cql_writer *w)
 {
     PyObject *items;
     if (PyDict_Check(v))
@@ -580,8 +580,8 @@ static int enc_map(const enc_ctx *cx, const plan *pl, PyObject *v, cql_writer *w
     cql_wr_i32(w, (int32_t)n);
     for (Py_ssize_t i = 0; i < n && w->err == CQL_OK; i++) {
         PyObject *kv = PyList_GET_ITEM(items, i);
-        if (enc_elem(cx, pl->child[0], PyTuple_GET_ITEM(kv, 0), w, 0) < 0 ||
-            enc_elem(cx, pl->child[1], PyTuple_GET_ITEM(kv, 1), w, 0) < 0) {
+        if (enc_elem(cx, tc->child[0], PyTuple_GET_ITEM(kv, 0), w, 0) < 0 ||
+            enc_elem(cx, tc->child[1], PyTuple_GET_ITEM(kv, 1), w, 0) < 0) {
             Py_DECREF(items);
             return -1;
         }
@@ -590,22 +590,22 @@ static int enc_map(const enc_ctx *cx, const plan *pl, PyObject *v, cql_writer *w
     return 0;
 }
 
-static int enc_tuple(const enc_ctx *cx, const plan *pl, PyObject *v, cql_writer *w)
+static int enc_tuple(const enc_ctx *cx, const type_codec *tc, PyObject *v, cql_writer *w)
 {
     if (!PyTuple_Check(v) && !PyList_Check(v))
         return TYPE_FAIL(NULL);
     PyObject *seq = PySequence_Tuple(v);
     if (!seq)
         return -1;
-    if (PyTuple_GET_SIZE(seq) != pl->n) {
+    if (PyTuple_GET_SIZE(seq) != tc->n) {
         char why[64];
-        snprintf(why, sizeof(why), "needs %u components, got %zd", (unsigned)pl->n,
+        snprintf(why, sizeof(why), "needs %u components, got %zd", (unsigned)tc->n,
                  PyTuple_GET_SIZE(seq));
         Py_DECREF(seq);
         return VALUE_FAIL(why);
     }
-    for (uint16_t k = 0; k < pl->n && w->err == CQL_OK; k++) {
-        if (enc_elem(cx, pl->child[k], PyTuple_GET_ITEM(seq, k), w, 1) < 0) {
+    for (uint16_t k = 0; k < tc->n && w->err == CQL_OK; k++) {
+        if (enc_elem(cx, tc->child[k], PyTuple_GET_ITEM(seq, k), w, 1) < 0) {
             Py_DECREF(seq);
             return -1;
         }
@@ -614,31 +614,31 @@ static int enc_tuple(const enc_ctx *cx, const plan *pl, PyObject *v, cql_writer 
     return 0;
 }
 
-static int enc_udt(const enc_ctx *cx, const plan *pl, PyObject *v, cql_writer *w)
+static int enc_udt(const enc_ctx *cx, const type_codec *tc, PyObject *v, cql_writer *w)
 {
     if (PyUnicode_Check(v) || PyBytes_Check(v) || PyLong_Check(v) || PyFloat_Check(v) ||
         PyList_Check(v) || PyTuple_Check(v) || PyAnySet_Check(v))
         return TYPE_FAIL(NULL);
     int is_dict = PyDict_Check(v);
     Py_ssize_t matched = 0;
-    for (uint16_t k = 0; k < pl->n && w->err == CQL_OK; k++) {
+    for (uint16_t k = 0; k < tc->n && w->err == CQL_OK; k++) {
         PyObject *f;
         if (is_dict) {
-            f = PyDict_GetItemWithError(v, pl->fields[k]);
+            f = PyDict_GetItemWithError(v, tc->fields[k]);
             if (f)
                 matched++;
             else if (PyErr_Occurred())
                 return -1;
             Py_XINCREF(f);
         } else {
-            f = PyObject_GetAttr(v, pl->fields[k]);
+            f = PyObject_GetAttr(v, tc->fields[k]);
             if (!f) {
                 if (!PyErr_ExceptionMatches(PyExc_AttributeError))
                     return -1;
                 PyErr_Clear();
             }
         }
-        int rc = enc_elem(cx, pl->child[k], f ? f : Py_None, w, 1);
+        int rc = enc_elem(cx, tc->child[k], f ? f : Py_None, w, 1);
         Py_XDECREF(f);
         if (rc < 0)
             return -1;
@@ -648,8 +648,8 @@ static int enc_udt(const enc_ctx *cx, const plan *pl, PyObject *v, cql_writer *w
         Py_ssize_t pos = 0;
         while (PyDict_Next(v, &pos, &key, &val)) {
             int known = 0;
-            for (uint16_t k = 0; k < pl->n && !known; k++) {
-                int eq = PyObject_RichCompareBool(key, pl->fields[k], Py_EQ);
+            for (uint16_t k = 0; k < tc->n && !known; k++) {
+                int eq = PyObject_RichCompareBool(key, tc->fields[k], Py_EQ);
                 if (eq < 0)
                     return -1;
                 known = eq;
@@ -668,7 +668,7 @@ static int enc_udt(const enc_ctx *cx, const plan *pl, PyObject *v, cql_writer *w
     return 0;
 }
 
-static int enc_vector(const enc_ctx *cx, const plan *pl, PyObject *v, cql_writer *w)
+static int enc_vector(const enc_ctx *cx, const type_codec *tc, PyObject *v, cql_writer *w)
 {
     if (not_a_collection(v) || PyAnySet_Check(v))
         return TYPE_FAIL(NULL);
@@ -678,13 +678,13 @@ static int enc_vector(const enc_ctx *cx, const plan *pl, PyObject *v, cql_writer
         return TYPE_FAIL(NULL);
     }
     Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
-    if (n != pl->dim) {
+    if (n != tc->dim) {
         char why[64];
-        snprintf(why, sizeof(why), "needs %d elements, got %zd", (int)pl->dim, n);
+        snprintf(why, sizeof(why), "needs %d elements, got %zd", (int)tc->dim, n);
         Py_DECREF(seq);
         return VALUE_FAIL(why);
     }
-    const plan *et = pl->child[0];
+    const type_codec *et = tc->child[0];
     cql_writer tmp;
     cql_wr_init(&tmp);
     int rc = 0;
@@ -694,10 +694,10 @@ static int enc_vector(const enc_ctx *cx, const plan *pl, PyObject *v, cql_writer
             rc = enc_fail(cx, et, PyExc_ValueError, e, "vectors cannot hold nulls");
             break;
         }
-        if (pl->fixed > 0) {
+        if (tc->fixed > 0) {
             size_t before = w->len;
             rc = enc_payload(cx, et, e, w);
-            if (rc == 0 && w->err == CQL_OK && w->len - before != (size_t)pl->fixed)
+            if (rc == 0 && w->err == CQL_OK && w->len - before != (size_t)tc->fixed)
                 rc = enc_fail(cx, et, PyExc_ValueError, e, "element has the wrong size");
         } else {
             cql_wr_reset(&tmp);
@@ -713,82 +713,82 @@ static int enc_vector(const enc_ctx *cx, const plan *pl, PyObject *v, cql_writer
     return rc;
 }
 
-static int enc_payload(const enc_ctx *cx, const plan *pl, PyObject *v, cql_writer *w)
+static int enc_payload(const enc_ctx *cx, const type_codec *tc, PyObject *v, cql_writer *w)
 {
     long long x;
     uint8_t b[8];
-    switch (pl->id) {
-    case CQL_TYPE_VARCHAR: return enc_text(cx, pl, v, w, 0);
-    case CQL_TYPE_ASCII: return enc_text(cx, pl, v, w, 1);
+    switch (tc->id) {
+    case CQL_TYPE_VARCHAR: return enc_text(cx, tc, v, w, 0);
+    case CQL_TYPE_ASCII: return enc_text(cx, tc, v, w, 1);
     case CQL_TYPE_BLOB:
-    case CQL_TYPE_CUSTOM: return enc_blob(cx, pl, v, w);
+    case CQL_TYPE_CUSTOM: return enc_blob(cx, tc, v, w);
     case CQL_TYPE_BOOLEAN:
         if (!PyBool_Check(v) && !PyLong_Check(v))
             return TYPE_FAIL(NULL);
         cql_wr_u8(w, PyObject_IsTrue(v) ? 1 : 0);
         return 0;
     case CQL_TYPE_TINYINT:
-        if (get_int(cx, pl, v, INT8_MIN, INT8_MAX, &x) < 0)
+        if (get_int(cx, tc, v, INT8_MIN, INT8_MAX, &x) < 0)
             return -1;
         cql_wr_u8(w, (uint8_t)(int8_t)x);
         return 0;
     case CQL_TYPE_SMALLINT:
-        if (get_int(cx, pl, v, INT16_MIN, INT16_MAX, &x) < 0)
+        if (get_int(cx, tc, v, INT16_MIN, INT16_MAX, &x) < 0)
             return -1;
         cql_wr_u16(w, (uint16_t)(int16_t)x);
         return 0;
     case CQL_TYPE_INT:
-        if (get_int(cx, pl, v, INT32_MIN, INT32_MAX, &x) < 0)
+        if (get_int(cx, tc, v, INT32_MIN, INT32_MAX, &x) < 0)
             return -1;
         cql_wr_i32(w, (int32_t)x);
         return 0;
     case CQL_TYPE_BIGINT:
     case CQL_TYPE_COUNTER:
-        if (get_int(cx, pl, v, INT64_MIN, INT64_MAX, &x) < 0)
+        if (get_int(cx, tc, v, INT64_MIN, INT64_MAX, &x) < 0)
             return -1;
         cql_store_be64(b, (uint64_t)x);
         cql_wr_raw(w, b, 8);
         return 0;
-    case CQL_TYPE_VARINT: return enc_varint(cx, pl, v, w);
+    case CQL_TYPE_VARINT: return enc_varint(cx, tc, v, w);
     case CQL_TYPE_FLOAT:
-    case CQL_TYPE_DOUBLE: return enc_double(cx, pl, v, w);
-    case CQL_TYPE_DECIMAL: return enc_decimal(cx, pl, v, w);
+    case CQL_TYPE_DOUBLE: return enc_double(cx, tc, v, w);
+    case CQL_TYPE_DECIMAL: return enc_decimal(cx, tc, v, w);
     case CQL_TYPE_UUID:
-    case CQL_TYPE_TIMEUUID: return enc_uuid(cx, pl, v, w);
-    case CQL_TYPE_INET: return enc_inet(cx, pl, v, w);
-    case CQL_TYPE_DATE: return enc_date(cx, pl, v, w);
-    case CQL_TYPE_TIME: return enc_time(cx, pl, v, w);
-    case CQL_TYPE_TIMESTAMP: return enc_timestamp(cx, pl, v, w);
-    case CQL_TYPE_DURATION: return enc_duration(cx, pl, v, w);
+    case CQL_TYPE_TIMEUUID: return enc_uuid(cx, tc, v, w);
+    case CQL_TYPE_INET: return enc_inet(cx, tc, v, w);
+    case CQL_TYPE_DATE: return enc_date(cx, tc, v, w);
+    case CQL_TYPE_TIME: return enc_time(cx, tc, v, w);
+    case CQL_TYPE_TIMESTAMP: return enc_timestamp(cx, tc, v, w);
+    case CQL_TYPE_DURATION: return enc_duration(cx, tc, v, w);
     case CQL_TYPE_LIST:
-    case CQL_TYPE_SET: return enc_list_or_set(cx, pl, v, w);
-    case CQL_TYPE_MAP: return enc_map(cx, pl, v, w);
-    case CQL_TYPE_TUPLE: return enc_tuple(cx, pl, v, w);
-    case CQL_TYPE_UDT: return enc_udt(cx, pl, v, w);
-    case CQL_TYPE_VECTOR: return enc_vector(cx, pl, v, w);
+    case CQL_TYPE_SET: return enc_list_or_set(cx, tc, v, w);
+    case CQL_TYPE_MAP: return enc_map(cx, tc, v, w);
+    case CQL_TYPE_TUPLE: return enc_tuple(cx, tc, v, w);
+    case CQL_TYPE_UDT: return enc_udt(cx, tc, v, w);
+    case CQL_TYPE_VECTOR: return enc_vector(cx, tc, v, w);
     default:
         return TYPE_FAIL("this CQL type cannot be bound");
     }
 }
 
-static int writer_failed(const plan *pl, const cql_writer *w, PyObject *colname)
+static int writer_failed(const type_codec *tc, const cql_writer *w, PyObject *colname)
 {
     if (w->err == CQL_ENOMEM) {
         PyErr_NoMemory();
         return -1;
     }
     PyErr_Format(PyExc_ValueError, "column %R (%U): %s", colname ? colname : Py_None,
-                 pl->tname, w->errmsg ? w->errmsg : cql_strerror(w->err));
+                 tc->tname, w->errmsg ? w->errmsg : cql_strerror(w->err));
     return -1;
 }
 
-int plan_encode_value(const plan *pl, PyObject *v, cql_writer *w, PyObject *colname)
+int type_codec_encode(const type_codec *tc, PyObject *v, cql_writer *w, PyObject *colname)
 {
-    enc_ctx cx = {colname, pl};
-    if (enc_elem(&cx, pl, v, w, 1) < 0)
+    enc_ctx cx = {colname, tc};
+    if (enc_elem(&cx, tc, v, w, 1) < 0)
         return -1;
     if (w->err != CQL_OK)
-        return writer_failed(pl, w, colname);
+        return writer_failed(tc, w, colname);
     return 0;
 }
 
@@ -841,7 +841,7 @@ static int bound_grow(bound_values *b, size_t need)
     return 0;
 }
 
-int bound_encode(bound_values *b, const rowplan *rp, PyObject *params)
+int bound_encode(bound_values *b, const row_codec *rp, PyObject *params)
 {
     Py_ssize_t n;
     PyObject *seq = NULL;

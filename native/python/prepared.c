@@ -1,18 +1,8 @@
+/*
+ * prepared.c - the Prepared type: a statement prepared on the server, with
+ * the row codecs of its bind markers and of its result columns.
+ */
 #include "conn.h"
-
-#include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <stdarg.h>
-#include <stdio.h>
-#include <string.h>
-#include <sys/socket.h>
-#include <time.h>
-#include <unistd.h>
-
-/* ======================================================================== */
-/* Prepared                                                                  */
-/* ======================================================================== */
 
 static void prepared_dealloc(PyObject *op)
 {
@@ -21,13 +11,13 @@ static void prepared_dealloc(PyObject *op)
     Py_XDECREF(p->id);
     Py_XDECREF(p->query);
     Py_XDECREF(p->module);
-    rowplan_free(p->bind);
-    rowplan_free(p->result);
+    row_codec_free(p->bind);
+    row_codec_free(p->result);
     tp->tp_free(op);
     Py_DECREF(tp);
 }
 
-static PyObject *names_tuple(const rowplan *rp)
+static PyObject *names_tuple(const row_codec *rp)
 {
     if (!rp)
         return PyTuple_New(0);
@@ -37,7 +27,7 @@ static PyObject *names_tuple(const rowplan *rp)
     return t;
 }
 
-static PyObject *types_tuple(const rowplan *rp)
+static PyObject *types_tuple(const row_codec *rp)
 {
     if (!rp)
         return PyTuple_New(0);
@@ -86,7 +76,7 @@ static PyObject *prepared_get_result_types(PyObject *op, void *c)
 static PyObject *prepared_get_pk_indexes(PyObject *op, void *c)
 {
     (void)c;
-    const rowplan *rp = ((PreparedObject *)op)->bind;
+    const row_codec *rp = ((PreparedObject *)op)->bind;
     PyObject *t = PyTuple_New(rp->pk_count);
     for (int32_t i = 0; t && i < rp->pk_count; i++) {
         PyObject *v = PyLong_FromLong(rp->pk_indexes[i]);
@@ -153,7 +143,7 @@ static PyType_Slot prepared_slots[] = {
     {Py_tp_methods, prepared_methods},
     {Py_tp_getset, prepared_getset},
     {Py_tp_repr, prepared_repr},
-    {Py_tp_doc, "A statement prepared on the server, with its decode plans (built once).\n"
+    {Py_tp_doc, "A statement prepared on the server, with its column codecs (built once).\n"
                 "Returned by Connection.prepare(); usable on any connection of the cluster."},
     {0, NULL},
 };
