@@ -74,23 +74,29 @@ PyObject *binding_core_error(native_state *st, const char *what, const cql_error
 
 /* A type codec is built once per column type (once per prepared statement,
  * or once per result of an unprepared query): a tree of nodes, one per CQL
- * type, each holding the decoder that builds its Python value, its children
- * and interned names. Encoding walks the same tree. */
+ * type. Each node starts with the core's cql_type, so the core's value walker
+ * (cql_decode_value) walks the codec tree itself and hands every node back to
+ * the Python builder (decode.c), which finds the node's Python details
+ * (hashable values, interned field names) behind it. Encoding walks the same
+ * tree. */
 typedef struct type_codec type_codec;
-typedef PyObject *(*type_decode_fn)(const type_codec *tc, const uint8_t *p, size_t n);
 
 struct type_codec {
-    type_decode_fn decode;
+    cql_type type;      /* first member: the node the core walks */
     native_state *st;
-    uint16_t id;        /* enum cql_type_id */
-    uint16_t n;         /* children */
-    int32_t dim;        /* vector dimension */
     int32_t fixed;      /* vector: fixed element size, 0 if variable */
     int hashable;       /* element of a set or key of a map: build hashable values */
-    type_codec **child;
+    int time_ns;        /* a time result column: int nanoseconds, not datetime.time */
+    type_codec **child; /* the children of `type`, as codecs */
     PyObject **fields;  /* UDT field names */
     PyObject *tname;    /* CQL type as text ("list<int>"), for messages */
 };
+
+/* The codec whose cql_type the core walker reports. */
+static inline const type_codec *type_codec_of(const cql_type *t)
+{
+    return (const type_codec *)(const void *)t;
+}
 
 /* A row codec: the columns of a result or of a prepared statement's bind
  * markers, each with its type codec. */

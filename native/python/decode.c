@@ -1,11 +1,14 @@
 /*
- * decode.c - wire bytes to Python values: the column decoders and the row walker.
+ * decode.c - wire bytes to Python values: type and row codecs, and the Python
+ * builder that the core's value walker drives.
  *
- * A type codec is built once per column type (once per prepared statement,
- * or once per result for unprepared queries). Each node holds a decoder
- * function pointer, its children and interned names, so decoding a row is a
- * loop of indirect calls that build canonical Python values directly from the
- * wire bytes:
+ * The bytes are walked by the core (cql_decode_value in src/values.c, the
+ * walker the fuzzers drive): it checks every length, count and size and
+ * decodes the scalars; this file only builds objects from what it reports,
+ * hiredis-style. A type codec is built once per column type (once per
+ * prepared statement, or once per result for unprepared queries); its nodes
+ * are the core's type nodes with the Python details behind them (hashable
+ * values, interned field names). The values built:
  *
  *   ascii/text -> str            blob/custom -> bytes       boolean -> bool
  *   tinyint..bigint, counter, varint -> int                 float/double -> float
@@ -43,118 +46,155 @@ static PyObject *proto_error(const type_codec *tc, const char *msg)
     return NULL;
 }
 
-static PyObject *size_error(const type_codec *tc, int rc)
-{
-    if (rc == CQL_ERANGE)
-        return proto_error(tc, "out of range for its type");
-    return proto_error(tc, "size does not match its type");
-}
-
 /* ======================================================================== */
-/* Scalar decoders                                                           */
+/* The Python builder                                                        */
 /* ======================================================================== */
 
-static PyObject *dec_text(const type_codec *tc, const uint8_t *p, size_t n)
+/* The core reports a value as a pre-order stream: scalars, and collections as
+ * begin_collection / their elements / end_collection. The builder keeps the
+ * open containers on a stack (the walker's depth limit bounds it) and puts
+ * each finished value into the innermost one, or into `result` at the top. */
+typedef struct open_container {
+    PyObject *obj;
+    const type_codec *tc;
+    Py_ssize_t i;   /* elements (fields) put so far */
+    PyObject *key;  /* map: a key waiting for its value */
+} open_container;
+
+typedef struct py_builder {
+    PyObject *result;
+    int depth;
+    open_container open[CQL_MAX_DEPTH + 2];
+} py_builder;
+
+static PyObject *pairs_tuple(PyObject *dict)
 {
-    (void)tc;
-    return PyUnicode_DecodeUTF8((const char *)p, (Py_ssize_t)n, NULL);
+    PyObject *items = PyDict_Items(dict);
+    if (!items)
+        return NULL;
+    PyObject *t = PyList_AsTuple(items);
+    Py_DECREF(items);
+    return t;
 }
 
-static PyObject *dec_ascii(const type_codec *tc, const uint8_t *p, size_t n)
+/* Put a finished value (stolen; NULL: an exception is set) where it belongs.
+ * 0, or -1 with an exception. */
+static int put(py_builder *b, PyObject *v)
 {
-    if (!cql_ascii_valid(p, n))
-        return proto_error(tc, "ascii value has a byte above 127");
-    PyObject *s = PyUnicode_New((Py_ssize_t)n, 127);
-    if (s && n)
-        memcpy(PyUnicode_DATA(s), p, n);
-    return s;
+    if (!v)
+        return -1;
+    if (b->depth == 0) {
+        b->result = v;
+        return 0;
+    }
+    open_container *c = &b->open[b->depth - 1];
+    const type_codec *tc = c->tc;
+    int rc = 0;
+    switch (tc->type.id) {
+    case CQL_TYPE_LIST:
+    case CQL_TYPE_VECTOR:
+    case CQL_TYPE_TUPLE:
+        if (c->i >= Py_SIZE(c->obj)) { /* the walker reports no more than announced */
+            Py_DECREF(v);
+            proto_error(tc, "more elements than announced");
+            return -1;
+        }
+        if (PyTuple_Check(c->obj))
+            PyTuple_SET_ITEM(c->obj, c->i, v);
+        else
+            PyList_SET_ITEM(c->obj, c->i, v);
+        c->i++;
+        return 0;
+    case CQL_TYPE_SET:
+        rc = PySet_Add(c->obj, v);
+        break;
+    case CQL_TYPE_MAP:
+        if (!c->key) {
+            c->key = v;
+            return 0;
+        }
+        rc = PyDict_SetItem(c->obj, c->key, v);
+        Py_CLEAR(c->key);
+        break;
+    case CQL_TYPE_UDT:
+        if (c->i >= tc->type.n) {
+            Py_DECREF(v);
+            proto_error(tc, "more fields than the type has");
+            return -1;
+        }
+        rc = PyDict_SetItem(c->obj, tc->fields[c->i++], v);
+        break;
+    default:
+        Py_DECREF(v);
+        proto_error(tc, "value inside a type that holds none");
+        return -1;
+    }
+    Py_DECREF(v);
+    return rc;
 }
 
-static PyObject *dec_blob(const type_codec *tc, const uint8_t *p, size_t n)
+static int on_null(void *ud, const cql_type *t)
 {
-    (void)tc;
-    return PyBytes_FromStringAndSize((const char *)p, (Py_ssize_t)n);
+    (void)t;
+    return put(ud, Py_NewRef(Py_None));
 }
 
-static PyObject *dec_bool(const type_codec *tc, const uint8_t *p, size_t n)
+static int on_bool(void *ud, const cql_type *t, int v)
 {
-    int v;
-    int rc = cql_decode_bool(p, n, &v);
-    if (rc != CQL_OK)
-        return size_error(tc, rc);
-    return Py_NewRef(v ? Py_True : Py_False);
+    (void)t;
+    return put(ud, Py_NewRef(v ? Py_True : Py_False));
 }
 
-static PyObject *dec_tinyint(const type_codec *tc, const uint8_t *p, size_t n)
+static int on_int64(void *ud, const cql_type *t, int64_t v)
 {
-    int8_t v;
-    int rc = cql_decode_tinyint(p, n, &v);
-    return rc == CQL_OK ? PyLong_FromLong(v) : size_error(tc, rc);
+    (void)t;
+    return put(ud, PyLong_FromLongLong(v));
 }
 
-static PyObject *dec_smallint(const type_codec *tc, const uint8_t *p, size_t n)
+static int on_double(void *ud, const cql_type *t, double v)
 {
-    int16_t v;
-    int rc = cql_decode_smallint(p, n, &v);
-    return rc == CQL_OK ? PyLong_FromLong(v) : size_error(tc, rc);
+    (void)t;
+    return put(ud, PyFloat_FromDouble(v));
 }
 
-static PyObject *dec_int(const type_codec *tc, const uint8_t *p, size_t n)
+/* ascii and text arrive validated. */
+static int on_text(void *ud, const cql_type *t, const char *s, size_t n)
 {
-    int32_t v;
-    int rc = cql_decode_int(p, n, &v);
-    return rc == CQL_OK ? PyLong_FromLong(v) : size_error(tc, rc);
+    if (t->id == CQL_TYPE_ASCII) {
+        PyObject *a = PyUnicode_New((Py_ssize_t)n, 127);
+        if (a && n)
+            memcpy(PyUnicode_DATA(a), s, n);
+        return put(ud, a);
+    }
+    return put(ud, PyUnicode_DecodeUTF8(s, (Py_ssize_t)n, NULL));
 }
 
-static PyObject *dec_bigint(const type_codec *tc, const uint8_t *p, size_t n)
+static int on_bytes(void *ud, const cql_type *t, const uint8_t *p, size_t n)
 {
+    (void)t;
+    return put(ud, PyBytes_FromStringAndSize((const char *)p, (Py_ssize_t)n));
+}
+
+static int on_varint(void *ud, const cql_type *t, const uint8_t *p, size_t n)
+{
+    (void)t;
     int64_t v;
-    int rc = cql_decode_bigint(p, n, &v);
-    return rc == CQL_OK ? PyLong_FromLongLong(v) : size_error(tc, rc);
+    if (cql_decode_varint_i64(p, n, &v) == CQL_OK)
+        return put(ud, PyLong_FromLongLong(v));
+    return put(ud, long_from_be(p, n, 1));
 }
 
-static PyObject *dec_varint(const type_codec *tc, const uint8_t *p, size_t n)
+static PyObject *decimal_from(native_state *st, int32_t scale, const uint8_t *u, size_t n)
 {
-    int64_t v;
-    int rc = cql_decode_varint_i64(p, n, &v);
-    if (rc == CQL_OK)
-        return PyLong_FromLongLong(v);
-    if (rc == CQL_ERANGE)
-        return long_from_be(p, n, 1);
-    return size_error(tc, rc);
-}
-
-static PyObject *dec_float(const type_codec *tc, const uint8_t *p, size_t n)
-{
-    float v;
-    int rc = cql_decode_float(p, n, &v);
-    return rc == CQL_OK ? PyFloat_FromDouble((double)v) : size_error(tc, rc);
-}
-
-static PyObject *dec_double(const type_codec *tc, const uint8_t *p, size_t n)
-{
-    double v;
-    int rc = cql_decode_double(p, n, &v);
-    return rc == CQL_OK ? PyFloat_FromDouble(v) : size_error(tc, rc);
-}
-
-static PyObject *dec_decimal(const type_codec *tc, const uint8_t *p, size_t n)
-{
-    int32_t scale;
-    const uint8_t *u;
-    size_t ulen;
-    int rc = cql_decode_decimal(p, n, &scale, &u, &ulen);
-    if (rc != CQL_OK)
-        return size_error(tc, rc);
     long long exponent = -(long long)scale;
     PyObject *text;
     int64_t small;
-    if (cql_decode_varint_i64(u, ulen, &small) == CQL_OK) {
+    if (cql_decode_varint_i64(u, n, &small) == CQL_OK) {
         char buf[64];
         snprintf(buf, sizeof(buf), "%lldE%lld", (long long)small, exponent);
         text = PyUnicode_FromString(buf);
     } else {
-        PyObject *big = long_from_be(u, ulen, 1);
+        PyObject *big = long_from_be(u, n, 1);
         if (!big)
             return NULL;
         text = PyUnicode_FromFormat("%SE%lld", big, exponent);
@@ -162,110 +202,83 @@ static PyObject *dec_decimal(const type_codec *tc, const uint8_t *p, size_t n)
     }
     if (!text)
         return NULL;
-    PyObject *d = PyObject_CallOneArg(tc->st->decimal_type, text);
+    PyObject *d = PyObject_CallOneArg(st->decimal_type, text);
     Py_DECREF(text);
     return d;
 }
 
-static PyObject *dec_uuid(const type_codec *tc, const uint8_t *p, size_t n)
+static int on_decimal(void *ud, const cql_type *t, int32_t scale, const uint8_t *p, size_t n)
 {
-    native_state *st = tc->st;
-    if (n != 16)
-        return size_error(tc, CQL_EINVAL);
-    PyObject *i = long_from_be(p, 16, 0);
+    return put(ud, decimal_from(type_codec_of(t)->st, scale, p, n));
+}
+
+/* A real uuid.UUID without running its __init__: allocate, then set the two
+ * slots directly (UUID.__setattr__ refuses writes). */
+static PyObject *uuid_from(native_state *st, const uint8_t *u16)
+{
+    PyObject *i = long_from_be(u16, 16, 0);
     if (!i)
         return NULL;
-    /* A real uuid.UUID without running its __init__: allocate, then set the
-     * two slots directly (UUID.__setattr__ refuses writes). */
     PyTypeObject *t = (PyTypeObject *)st->uuid_type;
     PyObject *u = t->tp_alloc(t, 0);
-    if (!u) {
-        Py_DECREF(i);
-        return NULL;
-    }
-    if (PyObject_GenericSetAttr(u, st->s_int, i) < 0 ||
-        PyObject_GenericSetAttr(u, st->s_is_safe, st->safe_uuid_unknown) < 0) {
-        Py_DECREF(i);
-        Py_DECREF(u);
-        return NULL;
-    }
+    if (u && (PyObject_GenericSetAttr(u, st->s_int, i) < 0 ||
+              PyObject_GenericSetAttr(u, st->s_is_safe, st->safe_uuid_unknown) < 0))
+        Py_CLEAR(u);
     Py_DECREF(i);
     return u;
 }
 
-static PyObject *dec_inet(const type_codec *tc, const uint8_t *p, size_t n)
+static int on_uuid(void *ud, const cql_type *t, const uint8_t *u16)
 {
-    PyObject *i, *a;
-    if (n == 4) {
-        i = PyLong_FromUnsignedLong(cql_load_be32(p));
-        if (!i)
-            return NULL;
-        a = PyObject_CallOneArg(tc->st->ipv4_type, i);
-    } else if (n == 16) {
-        i = long_from_be(p, 16, 0);
-        if (!i)
-            return NULL;
-        a = PyObject_CallOneArg(tc->st->ipv6_type, i);
-    } else {
-        return proto_error(tc, "inet value is neither 4 nor 16 bytes");
-    }
-    Py_DECREF(i);
-    return a;
+    return put(ud, uuid_from(type_codec_of(t)->st, u16));
 }
 
-static PyObject *dec_date(const type_codec *tc, const uint8_t *p, size_t n)
+/* addr is 4 or 16 bytes (checked by the core). */
+static int on_inet(void *ud, const cql_type *t, const uint8_t *addr, size_t n)
 {
-    int64_t days;
-    int rc = cql_decode_date(p, n, &days);
-    if (rc != CQL_OK)
-        return size_error(tc, rc);
+    native_state *st = type_codec_of(t)->st;
+    PyObject *i = n == 4 ? PyLong_FromUnsignedLong(cql_load_be32(addr)) : long_from_be(addr, n, 0);
+    if (!i)
+        return -1;
+    PyObject *a = PyObject_CallOneArg(n == 4 ? st->ipv4_type : st->ipv6_type, i);
+    Py_DECREF(i);
+    return put(ud, a);
+}
+
+static int on_date(void *ud, const cql_type *t, int64_t days)
+{
+    (void)t;
     if (days < DAYS_0001_01_01 || days > DAYS_9999_12_31)
-        return PyLong_FromLongLong(days);
+        return put(ud, PyLong_FromLongLong(days));
     int y, m, d;
     civil_from_days(days, &y, &m, &d);
-    return PyDate_FromDate(y, m, d);
+    return put(ud, PyDate_FromDate(y, m, d));
 }
 
-static PyObject *dec_time(const type_codec *tc, const uint8_t *p, size_t n)
+/* ns is in [0, 86400e9) (checked by the core). */
+static int on_time(void *ud, const cql_type *t, int64_t ns)
 {
-    int64_t ns;
-    int rc = cql_decode_time(p, n, &ns);
-    if (rc != CQL_OK)
-        return size_error(tc, rc);
+    if (type_codec_of(t)->time_ns)
+        return put(ud, PyLong_FromLongLong(ns));
     int64_t us = ns / 1000;
     int64_t s = us / 1000000;
-    return PyTime_FromTime((int)(s / 3600), (int)(s / 60 % 60), (int)(s % 60),
-                           (int)(us % 1000000));
+    return put(ud, PyTime_FromTime((int)(s / 3600), (int)(s / 60 % 60), (int)(s % 60),
+                                   (int)(us % 1000000)));
 }
 
-static PyObject *dec_time_ns(const type_codec *tc, const uint8_t *p, size_t n)
-{
-    int64_t ns;
-    int rc = cql_decode_time(p, n, &ns);
-    return rc == CQL_OK ? PyLong_FromLongLong(ns) : size_error(tc, rc);
-}
-
-static PyObject *timestamp_from_ms(native_state *st, int64_t ms)
+static int on_timestamp(void *ud, const cql_type *t, int64_t ms)
 {
     int64_t days = floordiv64(ms, MS_PER_DAY);
     if (days < DAYS_0001_01_01 || days > DAYS_9999_12_31)
-        return PyLong_FromLongLong(ms);
+        return put(ud, PyLong_FromLongLong(ms));
     int64_t rem = ms - days * MS_PER_DAY; /* [0, MS_PER_DAY) */
     int y, m, d;
     civil_from_days(days, &y, &m, &d);
     int64_t secs = rem / 1000;
-    return PyDateTimeAPI->DateTime_FromDateAndTime(
-        y, m, d, (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60),
-        (int)(rem % 1000) * 1000, st->utc, PyDateTimeAPI->DateTimeType);
-}
-
-static PyObject *dec_timestamp(const type_codec *tc, const uint8_t *p, size_t n)
-{
-    int64_t ms;
-    int rc = cql_decode_bigint(p, n, &ms);
-    if (rc != CQL_OK)
-        return size_error(tc, rc);
-    return timestamp_from_ms(tc->st, ms);
+    return put(ud, PyDateTimeAPI->DateTime_FromDateAndTime(
+                       y, m, d, (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60),
+                       (int)(rem % 1000) * 1000, type_codec_of(t)->st->utc,
+                       PyDateTimeAPI->DateTimeType));
 }
 
 static PyObject *duration_type(native_state *st)
@@ -280,271 +293,114 @@ static PyObject *duration_type(native_state *st)
     return st->duration_type;
 }
 
-static PyObject *dec_duration(const type_codec *tc, const uint8_t *p, size_t n)
+static int on_duration(void *ud, const cql_type *t, const cql_duration *d)
 {
-    cql_duration d;
-    int rc = cql_decode_duration(p, n, &d);
-    if (rc != CQL_OK)
-        return proto_error(tc, "malformed duration value");
-    PyObject *cls = duration_type(tc->st);
+    PyObject *cls = duration_type(type_codec_of(t)->st);
     if (!cls)
-        return NULL;
-    PyObject *args[3] = {PyLong_FromLong(d.months), PyLong_FromLong(d.days),
-                         PyLong_FromLongLong(d.nanoseconds)};
+        return -1;
+    PyObject *args[3] = {PyLong_FromLong(d->months), PyLong_FromLong(d->days),
+                         PyLong_FromLongLong(d->nanoseconds)};
     PyObject *res = NULL;
     if (args[0] && args[1] && args[2])
         res = PyObject_Vectorcall(cls, args, 3, NULL);
     Py_XDECREF(args[0]);
     Py_XDECREF(args[1]);
     Py_XDECREF(args[2]);
-    return res;
+    return put(ud, res);
 }
 
-/* ======================================================================== */
-/* Nested decoders                                                           */
-/* ======================================================================== */
-
-static int is_text_like(uint16_t id)
+/* list/set/vector: n elements; map: n pairs; tuple/UDT: n fields present. */
+static int begin_collection(void *ud, const cql_type *t, int32_t n)
 {
-    return id == CQL_TYPE_ASCII || id == CQL_TYPE_VARCHAR || id == CQL_TYPE_BLOB ||
-           id == CQL_TYPE_CUSTOM;
+    py_builder *b = ud;
+    const type_codec *tc = type_codec_of(t);
+    if (b->depth >= (int)(sizeof(b->open) / sizeof(b->open[0]))) {
+        proto_error(tc, "value nested too deep");
+        return -1;
+    }
+    PyObject *obj;
+    switch (t->id) {
+    case CQL_TYPE_LIST:
+    case CQL_TYPE_VECTOR:
+        obj = tc->hashable ? PyTuple_New(n) : PyList_New(n);
+        break;
+    case CQL_TYPE_SET:
+        obj = tc->hashable ? PyFrozenSet_New(NULL) : PySet_New(NULL);
+        break;
+    case CQL_TYPE_TUPLE:
+        obj = PyTuple_New(t->n);
+        break;
+    default: /* map, UDT */
+        obj = PyDict_New();
+        break;
+    }
+    if (!obj)
+        return -1;
+    b->open[b->depth++] = (open_container){obj, tc, 0, NULL};
+    return 0;
 }
 
-/* A [bytes] element: null -> None; empty non-text value -> None. */
-static inline PyObject *dec_elem(const type_codec *tc, cql_bytes v)
+/* A tuple or UDT with no field present was an empty value: None. Missing
+ * trailing fields are null. */
+static PyObject *finish_fields(open_container *c)
 {
-    if (v.len < 0 || (v.len == 0 && !is_text_like(tc->id)))
-        Py_RETURN_NONE;
-    return tc->decode(tc, v.p, (size_t)v.len);
-}
-
-static PyObject *core_fail(const type_codec *tc, const cql_error *err)
-{
-    return proto_error(tc, err->msg ? err->msg : cql_strerror(err->code));
-}
-
-static PyObject *pairs_tuple(PyObject *dict)
-{
-    PyObject *items = PyDict_Items(dict);
-    if (!items)
-        return NULL;
-    PyObject *t = PyList_AsTuple(items);
-    Py_DECREF(items);
-    return t;
-}
-
-static PyObject *dec_list(const type_codec *tc, const uint8_t *p, size_t n)
-{
-    cql_elem_iter it;
-    int32_t count;
-    cql_error err = {0, NULL};
-    cql_bytes e;
-    if (cql_collection_begin(p, n, tc->id, &it, &count, &err) != CQL_OK)
-        return core_fail(tc, &err);
-    PyObject *out = tc->hashable ? PyTuple_New(count) : PyList_New(count);
-    if (!out)
-        return NULL;
-    for (int32_t k = 0; k < count; k++) {
-        if (cql_elem_next(&it, &e, &err) != CQL_OK) {
-            Py_DECREF(out);
-            return core_fail(tc, &err);
-        }
-        PyObject *v = dec_elem(tc->child[0], e);
-        if (!v) {
-            Py_DECREF(out);
+    const type_codec *tc = c->tc;
+    if (c->i == 0)
+        return Py_NewRef(Py_None);
+    for (Py_ssize_t k = c->i; k < tc->type.n; k++) {
+        if (tc->type.id == CQL_TYPE_TUPLE)
+            PyTuple_SET_ITEM(c->obj, k, Py_NewRef(Py_None));
+        else if (PyDict_SetItem(c->obj, tc->fields[k], Py_None) < 0)
             return NULL;
-        }
-        if (tc->hashable)
-            PyTuple_SET_ITEM(out, k, v);
-        else
-            PyList_SET_ITEM(out, k, v);
     }
-    if (it.r.n != 0) {
-        Py_DECREF(out);
-        return proto_error(tc, "trailing bytes after collection elements");
-    }
-    return out;
+    return Py_NewRef(c->obj);
 }
 
-static PyObject *dec_set(const type_codec *tc, const uint8_t *p, size_t n)
+static int end_collection(void *ud, const cql_type *t)
 {
-    cql_elem_iter it;
-    int32_t count;
-    cql_error err = {0, NULL};
-    cql_bytes e;
-    if (cql_collection_begin(p, n, tc->id, &it, &count, &err) != CQL_OK)
-        return core_fail(tc, &err);
-    PyObject *out = tc->hashable ? PyFrozenSet_New(NULL) : PySet_New(NULL);
-    if (!out)
-        return NULL;
-    for (int32_t k = 0; k < count; k++) {
-        if (cql_elem_next(&it, &e, &err) != CQL_OK) {
-            Py_DECREF(out);
-            return core_fail(tc, &err);
-        }
-        PyObject *v = dec_elem(tc->child[0], e);
-        if (!v || PySet_Add(out, v) < 0) {
-            Py_XDECREF(v);
-            Py_DECREF(out);
-            return NULL;
-        }
-        Py_DECREF(v);
-    }
-    if (it.r.n != 0) {
-        Py_DECREF(out);
-        return proto_error(tc, "trailing bytes after collection elements");
-    }
-    return out;
+    py_builder *b = ud;
+    open_container c = b->open[--b->depth];
+    PyObject *v;
+    if (t->id == CQL_TYPE_TUPLE || t->id == CQL_TYPE_UDT)
+        v = finish_fields(&c);
+    else
+        v = Py_NewRef(c.obj);
+    if (v && c.tc->hashable && PyDict_Check(v))
+        Py_SETREF(v, pairs_tuple(v));
+    Py_DECREF(c.obj);
+    Py_XDECREF(c.key);
+    return put(b, v);
 }
 
-static PyObject *dec_map(const type_codec *tc, const uint8_t *p, size_t n)
-{
-    cql_elem_iter it;
-    int32_t count;
-    cql_error err = {0, NULL};
-    cql_bytes ke, ve;
-    if (cql_collection_begin(p, n, CQL_TYPE_MAP, &it, &count, &err) != CQL_OK)
-        return core_fail(tc, &err);
-    PyObject *out = PyDict_New();
-    if (!out)
-        return NULL;
-    for (int32_t k = 0; k < count; k++) {
-        if (cql_elem_next(&it, &ke, &err) != CQL_OK || cql_elem_next(&it, &ve, &err) != CQL_OK) {
-            Py_DECREF(out);
-            return core_fail(tc, &err);
-        }
-        PyObject *key = dec_elem(tc->child[0], ke);
-        if (!key) {
-            Py_DECREF(out);
-            return NULL;
-        }
-        PyObject *val = dec_elem(tc->child[1], ve);
-        if (!val || PyDict_SetItem(out, key, val) < 0) {
-            Py_DECREF(key);
-            Py_XDECREF(val);
-            Py_DECREF(out);
-            return NULL;
-        }
-        Py_DECREF(key);
-        Py_DECREF(val);
-    }
-    if (it.r.n != 0) {
-        Py_DECREF(out);
-        return proto_error(tc, "trailing bytes after map entries");
-    }
-    if (tc->hashable) {
-        PyObject *t = pairs_tuple(out);
-        Py_DECREF(out);
-        return t;
-    }
-    return out;
-}
+static const cql_value_cb py_builder_cb = {
+    .on_null = on_null,
+    .on_empty = on_null, /* a zero-length non-text value is None */
+    .on_bool = on_bool,
+    .on_int64 = on_int64,
+    .on_double = on_double,
+    .on_text = on_text,
+    .on_bytes = on_bytes,
+    .on_uuid = on_uuid,
+    .on_varint = on_varint,
+    .on_decimal = on_decimal,
+    .on_inet = on_inet,
+    .on_date = on_date,
+    .on_time = on_time,
+    .on_timestamp = on_timestamp,
+    .on_duration = on_duration,
+    .begin_collection = begin_collection,
+    .end_collection = end_collection,
+};
 
-/* Fields of a tuple or UDT: at most tc->n values; missing trailing ones are null. */
-static PyObject *dec_fields(const type_codec *tc, const uint8_t *p, size_t n, PyObject **vals)
+/* Drop what a failed walk left open. */
+static void builder_abandon(py_builder *b)
 {
-    cql_elem_iter it;
-    cql_error err = {0, NULL};
-    cql_bytes e;
-    int rc;
-    uint16_t k = 0;
-    cql_fields_begin(p, n, &it);
-    while ((rc = cql_elem_next(&it, &e, &err)) == CQL_OK) {
-        if (k >= tc->n)
-            return proto_error(tc, "more fields than the type has");
-        if (!(vals[k] = dec_elem(tc->child[k], e)))
-            return NULL;
-        k++;
+    while (b->depth > 0) {
+        open_container *c = &b->open[--b->depth];
+        Py_DECREF(c->obj);
+        Py_XDECREF(c->key);
     }
-    if (rc != CQL_AGAIN)
-        return core_fail(tc, &err);
-    for (; k < tc->n; k++)
-        vals[k] = Py_NewRef(Py_None);
-    return Py_None; /* borrowed marker: success */
-}
-
-static PyObject *dec_tuple(const type_codec *tc, const uint8_t *p, size_t n)
-{
-    PyObject *out = PyTuple_New(tc->n);
-    if (!out || tc->n == 0)
-        return out;
-    PyObject **vals = &PyTuple_GET_ITEM(out, 0);
-    if (!dec_fields(tc, p, n, vals)) {
-        Py_DECREF(out); /* unset items are NULL: fine for tuple dealloc */
-        return NULL;
-    }
-    return out;
-}
-
-static PyObject *dec_udt(const type_codec *tc, const uint8_t *p, size_t n)
-{
-    PyObject *small[16];
-    PyObject **vals = tc->n <= 16 ? small : PyMem_Calloc(tc->n, sizeof(PyObject *));
-    if (!vals)
-        return PyErr_NoMemory();
-    memset(vals, 0, tc->n * sizeof(PyObject *));
-    PyObject *out = NULL;
-    if (dec_fields(tc, p, n, vals)) {
-        out = PyDict_New();
-        for (uint16_t k = 0; out && k < tc->n; k++) {
-            if (PyDict_SetItem(out, tc->fields[k], vals[k]) < 0)
-                Py_CLEAR(out);
-        }
-        if (out && tc->hashable) {
-            PyObject *t = pairs_tuple(out);
-            Py_SETREF(out, t);
-        }
-    }
-    for (uint16_t k = 0; k < tc->n; k++)
-        Py_XDECREF(vals[k]);
-    if (vals != small)
-        PyMem_Free(vals);
-    return out;
-}
-
-static PyObject *dec_vector(const type_codec *tc, const uint8_t *p, size_t n)
-{
-    const type_codec *et = tc->child[0];
-    int32_t fs = tc->fixed;
-    if (fs > 0 && n != (size_t)fs * (size_t)tc->dim)
-        return proto_error(tc, "vector size does not match its dimension");
-    PyObject *out = tc->hashable ? PyTuple_New(tc->dim) : PyList_New(tc->dim);
-    if (!out)
-        return NULL;
-    cql_reader r = cql_reader_make(p, n);
-    for (int32_t k = 0; k < tc->dim; k++) {
-        cql_bytes e;
-        if (fs > 0) {
-            e.p = r.p;
-            e.len = fs;
-            r.p += fs;
-            r.n -= (size_t)fs;
-        } else {
-            uint64_t len;
-            if (cql_rd_uvint(&r, &len) != CQL_OK || len > r.n || len > INT32_MAX) {
-                Py_DECREF(out);
-                return proto_error(tc, "truncated vector element");
-            }
-            e.p = r.p;
-            e.len = (int32_t)len;
-            r.p += len;
-            r.n -= (size_t)len;
-        }
-        PyObject *v = dec_elem(et, e);
-        if (!v) {
-            Py_DECREF(out);
-            return NULL;
-        }
-        if (tc->hashable)
-            PyTuple_SET_ITEM(out, k, v);
-        else
-            PyList_SET_ITEM(out, k, v);
-    }
-    if (r.n != 0) {
-        Py_DECREF(out);
-        return proto_error(tc, "trailing bytes after vector elements");
-    }
-    return out;
+    Py_CLEAR(b->result);
 }
 
 /* ======================================================================== */
@@ -617,37 +473,19 @@ static PyObject *type_text(const cql_type *t)
     }
 }
 
-static type_decode_fn decoder_for(uint16_t id)
+static int is_supported(uint16_t id)
 {
     switch (id) {
-    case CQL_TYPE_ASCII: return dec_ascii;
-    case CQL_TYPE_VARCHAR: return dec_text;
-    case CQL_TYPE_BLOB:
-    case CQL_TYPE_CUSTOM: return dec_blob;
-    case CQL_TYPE_BOOLEAN: return dec_bool;
-    case CQL_TYPE_TINYINT: return dec_tinyint;
-    case CQL_TYPE_SMALLINT: return dec_smallint;
-    case CQL_TYPE_INT: return dec_int;
-    case CQL_TYPE_BIGINT:
-    case CQL_TYPE_COUNTER: return dec_bigint;
-    case CQL_TYPE_VARINT: return dec_varint;
-    case CQL_TYPE_FLOAT: return dec_float;
-    case CQL_TYPE_DOUBLE: return dec_double;
-    case CQL_TYPE_DECIMAL: return dec_decimal;
-    case CQL_TYPE_UUID:
-    case CQL_TYPE_TIMEUUID: return dec_uuid;
-    case CQL_TYPE_INET: return dec_inet;
-    case CQL_TYPE_DATE: return dec_date;
-    case CQL_TYPE_TIME: return dec_time;
-    case CQL_TYPE_TIMESTAMP: return dec_timestamp;
-    case CQL_TYPE_DURATION: return dec_duration;
-    case CQL_TYPE_LIST: return dec_list;
-    case CQL_TYPE_SET: return dec_set;
-    case CQL_TYPE_MAP: return dec_map;
-    case CQL_TYPE_TUPLE: return dec_tuple;
-    case CQL_TYPE_UDT: return dec_udt;
-    case CQL_TYPE_VECTOR: return dec_vector;
-    default: return NULL;
+    case CQL_TYPE_CUSTOM: case CQL_TYPE_ASCII: case CQL_TYPE_BIGINT: case CQL_TYPE_BLOB:
+    case CQL_TYPE_BOOLEAN: case CQL_TYPE_COUNTER: case CQL_TYPE_DECIMAL: case CQL_TYPE_DOUBLE:
+    case CQL_TYPE_FLOAT: case CQL_TYPE_INT: case CQL_TYPE_TIMESTAMP: case CQL_TYPE_UUID:
+    case CQL_TYPE_VARCHAR: case CQL_TYPE_VARINT: case CQL_TYPE_TIMEUUID: case CQL_TYPE_INET:
+    case CQL_TYPE_DATE: case CQL_TYPE_TIME: case CQL_TYPE_SMALLINT: case CQL_TYPE_TINYINT:
+    case CQL_TYPE_DURATION: case CQL_TYPE_LIST: case CQL_TYPE_MAP: case CQL_TYPE_SET:
+    case CQL_TYPE_UDT: case CQL_TYPE_TUPLE: case CQL_TYPE_VECTOR:
+        return 1;
+    default:
+        return 0;
     }
 }
 
@@ -656,12 +494,13 @@ void type_codec_free(type_codec *tc)
     if (!tc)
         return;
     if (tc->child) {
-        for (uint16_t k = 0; k < tc->n; k++)
+        for (uint16_t k = 0; k < tc->type.n; k++)
             type_codec_free(tc->child[k]);
         PyMem_Free(tc->child);
     }
+    PyMem_Free(tc->type.children);
     if (tc->fields) {
-        for (uint16_t k = 0; k < tc->n; k++)
+        for (uint16_t k = 0; k < tc->type.n; k++)
             Py_XDECREF(tc->fields[k]);
         PyMem_Free(tc->fields);
     }
@@ -677,31 +516,34 @@ type_codec *type_codec_build(native_state *st, const cql_type *t, int hashable)
         return NULL;
     }
     tc->st = st;
-    tc->id = t->id;
+    tc->type.id = t->id;
     tc->hashable = hashable;
-    tc->decode = decoder_for(t->id);
-    if (!tc->decode) {
+    if (!is_supported(t->id)) {
         PyErr_Format(st->protocol_error, "unsupported CQL type id 0x%04x", (unsigned)t->id);
         goto fail;
     }
     if (!(tc->tname = type_text(t)))
         goto fail;
     if (t->id == CQL_TYPE_VECTOR) {
-        tc->dim = t->dim;
+        tc->type.dim = t->dim;
+        tc->type.fixed_size = t->fixed_size;
         tc->fixed = cql_type_fixed_size(t->children[0]);
     }
     if (t->n) {
-        if (!(tc->child = PyMem_Calloc(t->n, sizeof(type_codec *)))) {
+        tc->child = PyMem_Calloc(t->n, sizeof(type_codec *));
+        tc->type.children = PyMem_Calloc(t->n, sizeof(cql_type *));
+        if (!tc->child || !tc->type.children) {
             PyErr_NoMemory();
             goto fail;
         }
-        tc->n = t->n;
+        tc->type.n = t->n;
         for (uint16_t k = 0; k < t->n; k++) {
             int h = hashable;
             if (t->id == CQL_TYPE_SET || (t->id == CQL_TYPE_MAP && k == 0))
                 h = 1;
             if (!(tc->child[k] = type_codec_build(st, t->children[k], h)))
                 goto fail;
+            tc->type.children[k] = &tc->child[k]->type;
         }
     }
     if (t->id == CQL_TYPE_UDT && t->n) {
@@ -759,8 +601,7 @@ row_codec *row_codec_build(native_state *st, const cql_metadata *m)
         PyUnicode_InternInPlace(&rp->names[i]);
         if (!(rp->cols[i] = type_codec_build(st, m->columns[i].type, 0)))
             goto fail;
-        if (rp->cols[i]->id == CQL_TYPE_TIME)
-            rp->cols[i]->decode = dec_time_ns; /* a column keeps its nanoseconds */
+        rp->cols[i]->time_ns = 1; /* a time column keeps its nanoseconds */
     }
     if (m->pk_count > 0 && m->pk_indexes) {
         if (!(rp->pk_indexes = PyMem_Calloc((size_t)m->pk_count, sizeof(uint16_t)))) {
@@ -812,12 +653,26 @@ static void name_decode_error(const type_codec *tc, PyObject *colname)
 #endif
 }
 
+/* One [bytes] value through the core's walker into b->result. */
+static PyObject *decode_one(py_builder *b, const type_codec *tc, cql_bytes v, PyObject *colname)
+{
+    cql_error err = {0, NULL};
+    b->result = NULL;
+    b->depth = 0;
+    if (cql_decode_value(&tc->type, v, &py_builder_cb, b, &err) != CQL_OK) {
+        builder_abandon(b);
+        if (!PyErr_Occurred()) /* the walker refused the bytes */
+            proto_error(tc, err.msg ? err.msg : cql_strerror(err.code));
+        name_decode_error(tc, colname);
+        return NULL;
+    }
+    return b->result;
+}
+
 PyObject *type_codec_decode(const type_codec *tc, cql_bytes v, PyObject *colname)
 {
-    PyObject *res = dec_elem(tc, v);
-    if (!res)
-        name_decode_error(tc, colname);
-    return res;
+    py_builder b;
+    return decode_one(&b, tc, v, colname);
 }
 
 PyObject *row_codec_decode_rows(native_state *st, const row_codec *rp, cql_reader *r,
@@ -833,6 +688,7 @@ PyObject *row_codec_decode_rows(native_state *st, const row_codec *rp, cql_reade
     if (!rows)
         return NULL;
     cql_error err = {0, NULL};
+    py_builder b;
     for (int32_t i = 0; i < count; i++) {
         PyObject *row = PyDict_New();
         if (!row)
@@ -844,7 +700,7 @@ PyObject *row_codec_decode_rows(native_state *st, const row_codec *rp, cql_reade
                 binding_core_error(st, "truncated row", &err);
                 goto fail;
             }
-            PyObject *val = type_codec_decode(rp->cols[c], v, rp->names[c]);
+            PyObject *val = decode_one(&b, rp->cols[c], v, rp->names[c]);
             if (!val)
                 goto fail;
             int rc = PyDict_SetItem(row, rp->names[c], val);

@@ -193,7 +193,7 @@ static int enc_double(const enc_ctx *cx, const type_codec *tc, PyObject *v, cql_
         PyErr_Clear();
         return VALUE_FAIL("out of range for a double");
     }
-    if (tc->id == CQL_TYPE_DOUBLE) {
+    if (tc->type.id == CQL_TYPE_DOUBLE) {
         uint64_t u;
         memcpy(&u, &d, 8);
         uint8_t b[8];
@@ -320,7 +320,7 @@ static int enc_uuid(const enc_ctx *cx, const type_codec *tc, PyObject *v, cql_wr
         PyErr_Clear();
         return VALUE_FAIL("not a 128-bit UUID");
     }
-    if (tc->id == CQL_TYPE_TIMEUUID && (b[6] >> 4) != 1)
+    if (tc->type.id == CQL_TYPE_TIMEUUID && (b[6] >> 4) != 1)
         return VALUE_FAIL("a timeuuid must be a version 1 UUID");
     cql_wr_raw(w, b, 16);
     return 0;
@@ -597,14 +597,14 @@ static int enc_tuple(const enc_ctx *cx, const type_codec *tc, PyObject *v, cql_w
     PyObject *seq = PySequence_Tuple(v);
     if (!seq)
         return -1;
-    if (PyTuple_GET_SIZE(seq) != tc->n) {
+    if (PyTuple_GET_SIZE(seq) != tc->type.n) {
         char why[64];
-        snprintf(why, sizeof(why), "needs %u components, got %zd", (unsigned)tc->n,
+        snprintf(why, sizeof(why), "needs %u components, got %zd", (unsigned)tc->type.n,
                  PyTuple_GET_SIZE(seq));
         Py_DECREF(seq);
         return VALUE_FAIL(why);
     }
-    for (uint16_t k = 0; k < tc->n && w->err == CQL_OK; k++) {
+    for (uint16_t k = 0; k < tc->type.n && w->err == CQL_OK; k++) {
         if (enc_elem(cx, tc->child[k], PyTuple_GET_ITEM(seq, k), w, 1) < 0) {
             Py_DECREF(seq);
             return -1;
@@ -621,7 +621,7 @@ static int enc_udt(const enc_ctx *cx, const type_codec *tc, PyObject *v, cql_wri
         return TYPE_FAIL(NULL);
     int is_dict = PyDict_Check(v);
     Py_ssize_t matched = 0;
-    for (uint16_t k = 0; k < tc->n && w->err == CQL_OK; k++) {
+    for (uint16_t k = 0; k < tc->type.n && w->err == CQL_OK; k++) {
         PyObject *f;
         if (is_dict) {
             f = PyDict_GetItemWithError(v, tc->fields[k]);
@@ -648,7 +648,7 @@ static int enc_udt(const enc_ctx *cx, const type_codec *tc, PyObject *v, cql_wri
         Py_ssize_t pos = 0;
         while (PyDict_Next(v, &pos, &key, &val)) {
             int known = 0;
-            for (uint16_t k = 0; k < tc->n && !known; k++) {
+            for (uint16_t k = 0; k < tc->type.n && !known; k++) {
                 int eq = PyObject_RichCompareBool(key, tc->fields[k], Py_EQ);
                 if (eq < 0)
                     return -1;
@@ -678,9 +678,9 @@ static int enc_vector(const enc_ctx *cx, const type_codec *tc, PyObject *v, cql_
         return TYPE_FAIL(NULL);
     }
     Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
-    if (n != tc->dim) {
+    if (n != tc->type.dim) {
         char why[64];
-        snprintf(why, sizeof(why), "needs %d elements, got %zd", (int)tc->dim, n);
+        snprintf(why, sizeof(why), "needs %d elements, got %zd", (int)tc->type.dim, n);
         Py_DECREF(seq);
         return VALUE_FAIL(why);
     }
@@ -717,7 +717,7 @@ static int enc_payload(const enc_ctx *cx, const type_codec *tc, PyObject *v, cql
 {
     long long x;
     uint8_t b[8];
-    switch (tc->id) {
+    switch (tc->type.id) {
     case CQL_TYPE_VARCHAR: return enc_text(cx, tc, v, w, 0);
     case CQL_TYPE_ASCII: return enc_text(cx, tc, v, w, 1);
     case CQL_TYPE_BLOB:
