@@ -12,6 +12,7 @@ written to native/fuzz/corpus/<target>/node_* in the layout each target reads:
     fuzz_frame_header        a chunk-size byte, then back-to-back frames
     fuzz_result              a RESULT body
     fuzz_rows / fuzz_prepared  a Rows / Prepared body after the kind
+    fuzz_python_decode       a 0 byte, then a Rows body after the kind
     fuzz_error               a version byte (0 = v4), then an ERROR body
     fuzz_event               an EVENT body
     fuzz_startup_responses   a selector byte, then SUPPORTED/AUTHENTICATE body
@@ -268,6 +269,7 @@ def write_seeds(streams: list[bytearray]) -> dict[str, int]:
                 add("fuzz_result", f"kind{result_kind}", body)
                 if result_kind == 2:
                     add("fuzz_rows", "rows", body[4:])
+                    add("fuzz_python_decode", "rows", b"\x00" + body[4:])
                 elif result_kind == 4:
                     add("fuzz_prepared", "prepared", body[4:])
     counts = {}

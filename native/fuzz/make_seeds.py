@@ -226,6 +226,8 @@ def seeds() -> dict[str, dict[str, bytes]]:
         "per_column": rows_body(False, True),
         "no_metadata": rows_body(True, False, True),
     }
+    # layout byte: even = a Rows body after the kind, odd = [option] + value
+    s["fuzz_python_decode"] = {"rows_" + k: b"\x00" + v for k, v in s["fuzz_rows"].items()}
     s["fuzz_prepared"] = {"prepared": prepared_body() + int32(1) + bytes_(int32(7)) + bytes_(b"bob")}
     errs = error_bodies()
     s["fuzz_error"] = {k: (b"\x01" if k.endswith("_v5") else b"\x00") + v for k, v in errs.items()}
@@ -295,6 +297,7 @@ def seeds() -> dict[str, dict[str, bytes]]:
         "duration": custom("org.apache.cassandra.db.marshal.DurationType") + vint(1) + vint(2) + vint(3),
     }
     s["fuzz_type_option"] = vals
+    s["fuzz_python_decode"].update({"value_" + k: b"\x01" + v for k, v in vals.items()})
     s["fuzz_type_class"] = {
         "vector_float": VECTOR.encode() + b"\x00" + struct.pack(">fff", 1, 2, 3),
         "vector_text": b"VectorType(UTF8Type,2)\x00" + uvint(2) + b"hi" + uvint(1) + b"x",
