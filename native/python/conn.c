@@ -287,21 +287,10 @@ static void deliver_event(ConnObject *c, cql_reader *body)
 {
     if (!c->event_handler)
         return;
-    cql_event ev;
-    cql_error err = {0, NULL};
-    if (cql_decode_event(body, &ev, &err) != CQL_OK)
-        return;
-    PyObject *arg = NULL;
-    if (ev.type == CQL_EVENT_SCHEMA_CHANGE) {
-        arg = Py_BuildValue("(sN)", "SCHEMA_CHANGE", schema_change_tuple(&ev.schema));
-    } else {
-        PyObject *addr = PyBytes_FromStringAndSize((const char *)ev.addr, ev.addr_len);
-        arg = Py_BuildValue("(sNNi)",
-                            ev.type == CQL_EVENT_TOPOLOGY_CHANGE ? "TOPOLOGY_CHANGE" : "STATUS_CHANGE",
-                            str_from(ev.change), addr, (int)ev.port);
-    }
+    PyObject *arg = event_value(body);
     if (!arg) {
-        PyErr_WriteUnraisable((PyObject *)c);
+        if (PyErr_Occurred()) /* not a malformed event, which is dropped */
+            PyErr_WriteUnraisable((PyObject *)c);
         return;
     }
     PyObject *res = PyObject_CallOneArg(c->event_handler, arg);

@@ -205,8 +205,7 @@ int rbuf_reserve(rbuf_t *rb, size_t want);
 size_t read_want(const rbuf_t *rb);
 
 /* conn_reply.c */
-PyObject *str_from(cql_str s);
-PyObject *schema_change_tuple(const cql_schema_change *sc);
+PyObject *event_value(cql_reader *body);
 PyObject *decode_reply(ConnObject *c, req *r, const cql_frame *f, cql_reader *body, int *is_error);
 
 /* conn_request.c */

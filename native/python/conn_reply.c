@@ -5,7 +5,7 @@
  */
 #include "conn.h"
 
-PyObject *str_from(cql_str s)
+static PyObject *str_from(cql_str s)
 {
     return PyUnicode_DecodeUTF8(s.p, (Py_ssize_t)s.len, "replace");
 }
@@ -117,10 +117,26 @@ static PyObject *server_error(ConnObject *c, cql_reader *body)
     return exc;
 }
 
-PyObject *schema_change_tuple(const cql_schema_change *sc)
+static PyObject *schema_change_tuple(const cql_schema_change *sc)
 {
     return Py_BuildValue("(NNNN)", str_from(sc->change_type), str_from(sc->target),
                          str_from(sc->keyspace), str_from(sc->name));
+}
+
+/* An EVENT body as the tuple handed to the event handler; NULL without an
+ * exception when the body does not decode, with one on failure. */
+PyObject *event_value(cql_reader *body)
+{
+    cql_event ev;
+    cql_error err = {0, NULL};
+    if (cql_decode_event(body, &ev, &err) != CQL_OK)
+        return NULL;
+    if (ev.type == CQL_EVENT_SCHEMA_CHANGE)
+        return Py_BuildValue("(sN)", "SCHEMA_CHANGE", schema_change_tuple(&ev.schema));
+    PyObject *addr = PyBytes_FromStringAndSize((const char *)ev.addr, ev.addr_len);
+    return Py_BuildValue("(sNNi)",
+                         ev.type == CQL_EVENT_TOPOLOGY_CHANGE ? "TOPOLOGY_CHANGE" : "STATUS_CHANGE",
+                         str_from(ev.change), addr, (int)ev.port);
 }
 
 static PyObject *new_prepared(ConnObject *c, cql_result *res, PyObject *query)
