@@ -57,8 +57,10 @@ static PyObject *proto_error(const type_codec *tc, const char *msg)
 typedef struct open_container {
     PyObject *obj;
     const type_codec *tc;
-    Py_ssize_t i;   /* elements (fields) put so far */
-    PyObject *key;  /* map: a key waiting for its value */
+    PyObject **items; /* list, vector, tuple: the object's item slots; else NULL */
+    Py_ssize_t size;  /* slots in items */
+    Py_ssize_t i;     /* elements (fields) put so far */
+    PyObject *key;    /* map: a key waiting for its value */
 } open_container;
 
 typedef struct py_builder {
@@ -77,34 +79,12 @@ static PyObject *pairs_tuple(PyObject *dict)
     return t;
 }
 
-/* Put a finished value (stolen; NULL: an exception is set) where it belongs.
- * 0, or -1 with an exception. */
-static int put(py_builder *b, PyObject *v)
+/* Put v (stolen) into a set, map or UDT. */
+static int put_keyed(open_container *c, PyObject *v)
 {
-    if (!v)
-        return -1;
-    if (b->depth == 0) {
-        b->result = v;
-        return 0;
-    }
-    open_container *c = &b->open[b->depth - 1];
     const type_codec *tc = c->tc;
-    int rc = 0;
+    int rc;
     switch (tc->type.id) {
-    case CQL_TYPE_LIST:
-    case CQL_TYPE_VECTOR:
-    case CQL_TYPE_TUPLE:
-        if (c->i >= Py_SIZE(c->obj)) { /* the walker reports no more than announced */
-            Py_DECREF(v);
-            proto_error(tc, "more elements than announced");
-            return -1;
-        }
-        if (PyTuple_Check(c->obj))
-            PyTuple_SET_ITEM(c->obj, c->i, v);
-        else
-            PyList_SET_ITEM(c->obj, c->i, v);
-        c->i++;
-        return 0;
     case CQL_TYPE_SET:
         rc = PySet_Add(c->obj, v);
         break;
@@ -133,6 +113,30 @@ static int put(py_builder *b, PyObject *v)
     return rc;
 }
 
+/* Put a finished value (stolen; NULL: an exception is set) where it belongs.
+ * 0, or -1 with an exception. Lists, vectors and tuples are filled through
+ * their item slots: the common case is one store. */
+static inline int put(py_builder *b, PyObject *v)
+{
+    if (!v)
+        return -1;
+    if (b->depth == 0) {
+        b->result = v;
+        return 0;
+    }
+    open_container *c = &b->open[b->depth - 1];
+    if (c->items) {
+        if (c->i >= c->size) { /* the walker reports no more than announced */
+            Py_DECREF(v);
+            proto_error(c->tc, "more elements than announced");
+            return -1;
+        }
+        c->items[c->i++] = v;
+        return 0;
+    }
+    return put_keyed(c, v);
+}
+
 static int on_null(void *ud, const cql_type *t)
 {
     (void)t;
@@ -157,7 +161,8 @@ static int on_double(void *ud, const cql_type *t, double v)
     return put(ud, PyFloat_FromDouble(v));
 }
 
-/* ascii and text arrive validated. */
+/* ascii arrives checked; text is checked by CPython's decoder, which fails a
+ * value that is not UTF-8 (on_text_checks_utf8). */
 static int on_text(void *ud, const cql_type *t, const char *s, size_t n)
 {
     if (t->id == CQL_TYPE_ASCII) {
@@ -336,7 +341,15 @@ static int begin_collection(void *ud, const cql_type *t, int32_t n)
     }
     if (!obj)
         return -1;
-    b->open[b->depth++] = (open_container){obj, tc, 0, NULL};
+    open_container *c = &b->open[b->depth++];
+    *c = (open_container){obj, tc, NULL, 0, 0, NULL};
+    if (PyList_CheckExact(obj)) {
+        c->items = ((PyListObject *)obj)->ob_item;
+        c->size = PyList_GET_SIZE(obj);
+    } else if (PyTuple_CheckExact(obj)) {
+        c->items = &PyTuple_GET_ITEM(obj, 0);
+        c->size = PyTuple_GET_SIZE(obj);
+    }
     return 0;
 }
 
@@ -390,6 +403,7 @@ static const cql_value_cb py_builder_cb = {
     .on_duration = on_duration,
     .begin_collection = begin_collection,
     .end_collection = end_collection,
+    .on_text_checks_utf8 = 1,
 };
 
 /* Drop what a failed walk left open. */
