@@ -1,5 +1,5 @@
 /*
- * codec.c - the Codec type: one column codec (decoder and encoder of a single
+ * codec.c - the Codec type: one type codec (decoder and encoder of a single
  * CQL type) exposed to Python for tests and tools, and the module hook that
  * registers it.
  */

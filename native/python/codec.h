@@ -2,9 +2,10 @@
  * codec.h - private helpers shared by the value codec files: integers as
  * big-endian bytes and calendar arithmetic.
  *
- * decode.c  column decoders (wire bytes -> Python values) and the row walker
+ * decode.c  type and row codecs, the Python builder driven by the core's
+ *           value walker (wire bytes -> Python values)
  * encode.c  parameter encoding (Python values -> wire bytes), bound values
- * codec.c   the Codec type (one column decoder/encoder for tests and tools)
+ * codec.c   the Codec type (one type codec, for tests and tools)
  */
 #ifndef COODIE_CODEC_H
 #define COODIE_CODEC_H

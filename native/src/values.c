@@ -1,6 +1,8 @@
 /*
- * values.c - nested values: collection, tuple and UDT element iteration, and
- * cql_decode_value, which reports a whole value through a callback table.
+ * values.c - the value walker: collection, tuple and UDT element iteration,
+ * and cql_decode_value, which reports a whole value through a callback table.
+ * It is the only decoder of values: the C tests and fuzzers render through
+ * it, and the extension builds its Python objects through it.
  */
 #include <stdlib.h>
 #include <string.h>
