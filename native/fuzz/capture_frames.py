@@ -12,6 +12,9 @@ written to native/fuzz/corpus/<target>/node_* in the layout each target reads:
     fuzz_frame_header        a chunk-size byte, then back-to-back frames
     fuzz_result              a RESULT body
     fuzz_rows / fuzz_prepared  a Rows / Prepared body after the kind
+    fuzz_python_decode       a layout byte, then a Rows body after the kind (0),
+                             an opcode, request kind and reply body (2), or an
+                             EVENT body (3)
     fuzz_error               a version byte (0 = v4), then an ERROR body
     fuzz_event               an EVENT body
     fuzz_startup_responses   a selector byte, then SUPPORTED/AUTHENTICATE body
@@ -48,6 +51,7 @@ CORPUS = ROOT / "native" / "fuzz" / "corpus"
 MAX_SEED = 65536  # the fuzz runs' -max_len
 
 OP_ERROR, OP_SUPPORTED, OP_AUTHENTICATE, OP_RESULT, OP_EVENT = 0x00, 0x06, 0x03, 0x08, 0x0C
+K_QUERY = 4  # the extension's request kind of a QUERY (native/python/conn.h)
 
 
 class Proxy:
@@ -257,8 +261,10 @@ def write_seeds(streams: list[bytearray]) -> dict[str, int]:
             add("fuzz_response", kind + ("_lz4" if flags & 0x01 else ""), frame)
             if opcode == OP_ERROR:
                 add("fuzz_error", "error", b"\x00" + body)
+                add("fuzz_python_decode", "error", bytes([2, OP_ERROR, K_QUERY]) + body)
             elif opcode == OP_EVENT:
                 add("fuzz_event", "event", body)
+                add("fuzz_python_decode", "event", b"\x03" + body)
             elif opcode == OP_SUPPORTED:
                 add("fuzz_startup_responses", "supported", b"\x00" + body)
             elif opcode == OP_AUTHENTICATE:
@@ -266,8 +272,10 @@ def write_seeds(streams: list[bytearray]) -> dict[str, int]:
             elif opcode == OP_RESULT and len(body) >= 4:
                 result_kind = struct.unpack_from(">i", body)[0]
                 add("fuzz_result", f"kind{result_kind}", body)
+                add("fuzz_python_decode", f"kind{result_kind}", bytes([2, OP_RESULT, K_QUERY]) + body)
                 if result_kind == 2:
                     add("fuzz_rows", "rows", body[4:])
+                    add("fuzz_python_decode", "rows", b"\x00" + body[4:])
                 elif result_kind == 4:
                     add("fuzz_prepared", "prepared", body[4:])
     counts = {}

@@ -226,10 +226,15 @@ def seeds() -> dict[str, dict[str, bytes]]:
         "per_column": rows_body(False, True),
         "no_metadata": rows_body(True, False, True),
     }
+    # layout byte (mod 4): 0 a Rows body after the kind, 1 [option] + value,
+    # 2 opcode + request kind + reply body, 3 an EVENT body
+    s["fuzz_python_decode"] = {"rows_" + k: b"\x00" + v for k, v in s["fuzz_rows"].items()}
     s["fuzz_prepared"] = {"prepared": prepared_body() + int32(1) + bytes_(int32(7)) + bytes_(b"bob")}
     errs = error_bodies()
     s["fuzz_error"] = {k: (b"\x01" if k.endswith("_v5") else b"\x00") + v for k, v in errs.items()}
     s["fuzz_event"] = event_bodies()
+    s["fuzz_python_decode"].update(python_reply_seeds(results, errs))
+    s["fuzz_python_decode"].update({"event_" + k: b"\x03" + v for k, v in s["fuzz_event"].items()})
     s["fuzz_startup_responses"] = {
         "supported": b"\x00" + supported_body(),
         "authenticate": b"\x01" + string("org.apache.cassandra.auth.PasswordAuthenticator"),
@@ -295,6 +300,7 @@ def seeds() -> dict[str, dict[str, bytes]]:
         "duration": custom("org.apache.cassandra.db.marshal.DurationType") + vint(1) + vint(2) + vint(3),
     }
     s["fuzz_type_option"] = vals
+    s["fuzz_python_decode"].update({"value_" + k: b"\x01" + v for k, v in vals.items()})
     s["fuzz_type_class"] = {
         "vector_float": VECTOR.encode() + b"\x00" + struct.pack(">fff", 1, 2, 3),
         "vector_text": b"VectorType(UTF8Type,2)\x00" + uvint(2) + b"hi" + uvint(1) + b"x",
@@ -329,6 +335,34 @@ def seeds() -> dict[str, dict[str, bytes]]:
         "match": struct.pack(">I", 32) + b"\x4cabcd\x04\x00" + b"\xc0" + b"x" * 12,
     }
     return s
+
+
+# Opcodes and the extension's request kinds (native/python/conn.h) of the
+# reply layout of fuzz_python_decode.
+OP_ERROR, OP_AUTHENTICATE, OP_SUPPORTED, OP_RESULT, OP_AUTH_SUCCESS = 0x00, 0x03, 0x06, 0x08, 0x10
+K_OPTIONS, K_STARTUP, K_AUTH, K_QUERY, K_PREPARE, K_EXECUTE = 0, 1, 2, 4, 5, 6
+
+
+def python_reply_seeds(results: dict[str, bytes], errs: dict[str, bytes]) -> dict[str, bytes]:
+    def reply(opcode: int, kind: int, body: bytes) -> bytes:
+        return bytes([2, opcode, kind]) + body
+
+    out = {f"reply_{k}": reply(OP_RESULT, K_QUERY, v) for k, v in results.items()}
+    out.update(
+        {f"reply_error_{k}": reply(OP_ERROR, K_QUERY, v) for k, v in errs.items() if not k.endswith("_v5")}
+    )
+    out["reply_supported"] = reply(OP_SUPPORTED, K_OPTIONS, supported_body())
+    out["reply_authenticate"] = reply(
+        OP_AUTHENTICATE, K_STARTUP, string("org.apache.cassandra.auth.PasswordAuthenticator")
+    )
+    out["reply_auth_success"] = reply(OP_AUTH_SUCCESS, K_AUTH, bytes_(b"token"))
+    out["reply_prepared"] = reply(OP_RESULT, K_PREPARE, int32(4) + prepared_body())
+    # skip_metadata rows of the harness's own prepared statement: id int,
+    # name text, tags set<text>, at timestamp
+    no_meta = int32(2) + int32(4) + int32(4) + int32(1)
+    no_meta += bytes_(int32(1)) + bytes_(b"ann") + bytes_(int32(1) + bytes_(b"x")) + bytes_(int64(0))
+    out["reply_execute_rows"] = reply(OP_RESULT, K_EXECUTE, no_meta)
+    return out
 
 
 def main() -> None:

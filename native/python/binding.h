@@ -1,11 +1,14 @@
 /*
- * binding.h - shared declarations of the coodie._native binding.
+ * binding.h - what the files of the coodie._native binding share: the module
+ * state, the type and row codecs, bound values, the exported type specs and
+ * TLS. Declarations private to one group of files live in conn.h (the
+ * Connection) and codec.h (the value codecs).
  *
  * module.c   module state, exception classes, small helpers
- * codec.c    decode plans (wire bytes -> canonical Python values) and
- *            parameter encoding (Python values -> wire bytes)
- * conn.c     the Connection and Prepared types: socket I/O, stream slots,
- *            blocking and asyncio request paths
+ * decode.c   type and row codecs: wire bytes -> canonical Python values
+ * encode.c   parameter encoding: Python values -> wire bytes
+ * codec.c    the Codec type (one type codec, for tests and tools)
+ * conn*.c    the Connection type (see conn.h), prepared.c the Prepared type
  * tls.c      OpenSSL glue for Connection
  */
 #ifndef COODIE_BINDING_H
@@ -66,50 +69,61 @@ typedef struct native_state {
 PyObject *binding_core_error(native_state *st, const char *what, const cql_error *err);
 
 /* ======================================================================== */
-/* Decode / encode plans (codec.c)                                           */
+/* Type and row codecs (decode.c, encode.c, codec.c)                        */
 /* ======================================================================== */
 
-typedef struct plan plan;
-typedef PyObject *(*plan_decode_fn)(const plan *pl, const uint8_t *p, size_t n);
+/* A type codec is built once per column type (once per prepared statement,
+ * or once per result of an unprepared query): a tree of nodes, one per CQL
+ * type. Each node starts with the core's cql_type, so the core's value walker
+ * (cql_decode_value) walks the codec tree itself and hands every node back to
+ * the Python builder (decode.c), which finds the node's Python details
+ * (hashable values, interned field names) behind it. Encoding walks the same
+ * tree. */
+typedef struct type_codec type_codec;
 
-struct plan {
-    plan_decode_fn decode;
+struct type_codec {
+    cql_type type;      /* first member: the node the core walks */
     native_state *st;
-    uint16_t id;        /* enum cql_type_id */
-    uint16_t n;         /* children */
-    int32_t dim;        /* vector dimension */
     int32_t fixed;      /* vector: fixed element size, 0 if variable */
     int hashable;       /* element of a set or key of a map: build hashable values */
-    plan **child;
+    int time_ns;        /* a time result column: int nanoseconds, not datetime.time */
+    type_codec **child; /* the children of `type`, as codecs */
     PyObject **fields;  /* UDT field names */
     PyObject *tname;    /* CQL type as text ("list<int>"), for messages */
 };
 
-/* Columns of a result or of a prepared statement's bind markers. */
-typedef struct rowplan {
+/* The codec whose cql_type the core walker reports. */
+static inline const type_codec *type_codec_of(const cql_type *t)
+{
+    return (const type_codec *)(const void *)t;
+}
+
+/* A row codec: the columns of a result or of a prepared statement's bind
+ * markers, each with its type codec. */
+typedef struct row_codec {
     int32_t ncols;
     PyObject **names; /* interned column names */
-    plan **cols;
+    type_codec **cols;
     int32_t pk_count;
     uint16_t *pk_indexes;
-} rowplan;
+} row_codec;
 
-/* Build a plan from a type tree (hashable: the value sits in a set/map key). */
-plan *plan_build(native_state *st, const cql_type *t, int hashable);
-void plan_free(plan *pl);
-/* A rowplan from metadata (columns must be present). */
-rowplan *rowplan_build(native_state *st, const cql_metadata *m);
-void rowplan_free(rowplan *rp);
+/* Build a type codec from a type tree (hashable: the value sits in a set/map key). */
+type_codec *type_codec_build(native_state *st, const cql_type *t, int hashable);
+void type_codec_free(type_codec *tc);
+/* A row_codec from metadata (columns must be present). */
+row_codec *row_codec_build(native_state *st, const cql_metadata *m);
+void row_codec_free(row_codec *rp);
 
 /* Decode one [bytes] value (len < 0: None). Errors name the column. */
-PyObject *plan_decode_value(const plan *pl, cql_bytes v, PyObject *colname);
+PyObject *type_codec_decode(const type_codec *tc, cql_bytes v, PyObject *colname);
 /* Decode `count` rows from r into a list of dicts. */
-PyObject *rowplan_decode_rows(native_state *st, const rowplan *rp, cql_reader *r,
-                              int32_t count, int32_t ncols);
+PyObject *row_codec_decode_rows(native_state *st, const row_codec *rp, cql_reader *r,
+                                int32_t count, int32_t ncols);
 
 /* Encode one value as [bytes] (None: null) into w; errors name the column
  * (colname may be NULL) and the expected CQL type. */
-int plan_encode_value(const plan *pl, PyObject *v, cql_writer *w, PyObject *colname);
+int type_codec_encode(const type_codec *tc, PyObject *v, cql_writer *w, PyObject *colname);
 
 /* Encoded bound values of one statement: a writer holding [bytes] values and
  * an array of views into it (filled by bind_finish). */
@@ -125,8 +139,8 @@ typedef struct bound_values {
 void bound_init(bound_values *b);
 void bound_free(bound_values *b);
 void bound_reset(bound_values *b);
-/* Encode params (a sequence) with the plan's columns; appends to b. */
-int bound_encode(bound_values *b, const rowplan *rp, PyObject *params);
+/* Encode params (a sequence) with the row codec's columns; appends to b. */
+int bound_encode(bound_values *b, const row_codec *rp, PyObject *params);
 /* Build b->values from the offsets (after every bound_encode). */
 int bound_finish(bound_values *b);
 
@@ -134,7 +148,7 @@ int codec_module_init(PyObject *module, native_state *st);
 extern PyType_Spec codec_type_spec;
 
 /* ======================================================================== */
-/* Connection (conn.c)                                                       */
+/* Connection and Prepared (conn*.c, prepared.c)                            */
 /* ======================================================================== */
 
 extern PyType_Spec conn_type_spec;

@@ -385,7 +385,7 @@ static PyModuleDef_Slot native_slots[] = {
     {0, NULL},
 };
 
-PyDoc_STRVAR(native_doc, "Native CQL driver core of coodie: connections, decode plans, frames,\n"
+PyDoc_STRVAR(native_doc, "Native CQL driver core of coodie: connections, column codecs, frames,\n"
              "Murmur3, LZ4.");
 
 static struct PyModuleDef native_module = {

@@ -240,4 +240,5 @@ const cql_value_cb collector_cb = {
     on_null, on_empty, on_bool, on_int64, on_double, on_text, on_bytes,
     on_uuid, on_varint, on_decimal, on_inet, on_date, on_time, on_timestamp,
     on_duration, begin_collection, end_collection, begin_row, end_row,
+    0, /* the walker checks UTF-8 */
 };

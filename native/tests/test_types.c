@@ -636,6 +636,14 @@ static void test_decode_scalars(void)
     cql_bytes bad = {(const uint8_t *)"\xff", 1};
     CHECK_EQ(cql_decode_value(T("UTF8Type"), bad, &collector_cb, &c, &err), CQL_EINVAL);
     CHECK_EQ(cql_decode_value(T("AsciiType"), bad, &collector_cb, &c, &err), CQL_EINVAL);
+    /* A callback that checks UTF-8 itself gets varchar bytes unchecked, and
+     * only varchar: ascii is still checked by the walker. */
+    cql_value_cb checks = collector_cb;
+    checks.on_text_checks_utf8 = 1;
+    collector_init(&c);
+    CHECK_EQ(cql_decode_value(T("UTF8Type"), bad, &checks, &c, &err), CQL_OK);
+    CHECK_EQ(c.values, 1);
+    CHECK_EQ(cql_decode_value(T("AsciiType"), bad, &checks, &c, &err), CQL_EINVAL);
     n = unhex("0000ffffffffffff", b); /* time above a day */
     v = (cql_bytes){b, (int32_t)n};
     CHECK_EQ(cql_decode_value(T("TimeType"), v, &collector_cb, &c, &err), CQL_ERANGE);

@@ -187,6 +187,10 @@ typedef struct cql_value_cb {
     int (*end_collection)(void *ud, const cql_type *t);
     int (*begin_row)(void *ud, int32_t row);
     int (*end_row)(void *ud, int32_t row);
+    /* Non-zero when on_text checks UTF-8 itself (a CPython string decoder
+     * does, and fails the value): the walker then skips its own check of
+     * varchar values instead of running it twice. */
+    int on_text_checks_utf8;
 } cql_value_cb;
 
 /* Decode one [bytes] value (null when v.len < 0) of type t. */

@@ -212,6 +212,36 @@ def test_udts_are_dicts_with_missing_fields_null(codec, stub):
         c.encode({"street": "x", "city": "y"})
 
 
+def test_tuples_and_udts_with_no_field_are_none_and_short_ones_are_padded(codec, stub):
+    assert codec("tuple<int, text>").decode(b"") is None
+    assert codec("udt:ks.p(a int, b text)").decode(b"") is None
+    assert codec("tuple<int, text>").decode(stub.bytes_(stub.int32(1))) == (1, None)
+    # hashable (inside a set): a UDT is a tuple of pairs, padded the same way
+    c = codec("set<frozen<udt:ks.p(a int, b text)>>")
+    one = stub.bytes_(stub.int32(1))
+    assert c.decode(stub.int32(1) + stub.bytes_(one)) == {(("a", 1), ("b", None))}
+
+
+def test_nested_values_decode_inside_out(codec, stub):
+    c = codec("map<text, frozen<list<frozen<tuple<int, set<text>>>>>>")
+    value = {"k": [(1, {"x", "y"}), (2, set())], "e": []}
+    assert roundtrip(c, value) == value
+    # a null element inside a list, a null map value
+    elems = stub.int32(2) + stub.bytes_(stub.int32(7)) + stub.bytes_(None)
+    assert codec("list<int>").decode(elems) == [7, None]
+    entry = stub.int32(1) + stub.bytes_(b"k") + stub.bytes_(None)
+    assert codec("map<text, int>").decode(entry) == {"k": None}
+
+
+def test_bad_text_inside_a_collection_is_a_protocol_error(codec, stub):
+    with pytest.raises(_native.ProtocolError, match=r"UTF-8|utf-8"):
+        codec("list<text>").decode(stub.int32(1) + stub.bytes_(b"\xff"))
+    with pytest.raises(_native.ProtocolError, match="byte above 127"):
+        codec("map<ascii, int>").decode(stub.int32(1) + stub.bytes_(b"\x80") + stub.bytes_(stub.int32(1)))
+    with pytest.raises(_native.ProtocolError, match="size does not match"):
+        codec("set<int>").decode(stub.int32(1) + stub.bytes_(b"\x00\x01"))
+
+
 def test_vectors(codec):
     c = _native.Codec(
         "org.apache.cassandra.db.marshal.VectorType(org.apache.cassandra.db.marshal.FloatType, 3)"
