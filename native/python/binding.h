@@ -38,6 +38,7 @@ typedef struct native_state {
     PyObject *uuid_type;
     PyObject *safe_uuid_unknown;
     PyObject *decimal_type;
+    PyObject *decimal_exact; /* a decimal.Context that never rounds (scaling huge values) */
     PyObject *ipv4_type;
     PyObject *ipv6_type;
     PyObject *duration_type; /* coodie.types.CqlDuration, imported on first use */

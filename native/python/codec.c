@@ -163,6 +163,31 @@ static PyObject *import_attr(const char *module, const char *name)
     return a;
 }
 
+/* decimal.Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN): scaling a
+ * decimal by a power of ten in it is exact whatever its number of digits, so
+ * huge values never go through text (Python limits int <-> str to 4,300 digits). */
+static PyObject *exact_decimal_context(void)
+{
+    static const char *const limits[][2] = {{"prec", "MAX_PREC"}, {"Emax", "MAX_EMAX"}, {"Emin", "MIN_EMIN"}};
+    PyObject *context_type = import_attr("decimal", "Context");
+    PyObject *kwargs = context_type ? PyDict_New() : NULL;
+    PyObject *context = NULL;
+    if (!kwargs)
+        goto done;
+    for (size_t i = 0; i < sizeof(limits) / sizeof(limits[0]); i++) {
+        PyObject *v = import_attr("decimal", limits[i][1]);
+        int rc = v ? PyDict_SetItemString(kwargs, limits[i][0], v) : -1;
+        Py_XDECREF(v);
+        if (rc < 0)
+            goto done;
+    }
+    context = PyObject_VectorcallDict(context_type, NULL, 0, kwargs);
+done:
+    Py_XDECREF(kwargs);
+    Py_XDECREF(context_type);
+    return context;
+}
+
 int codec_module_init(PyObject *module, native_state *st)
 {
     (void)module;
@@ -174,6 +199,8 @@ int codec_module_init(PyObject *module, native_state *st)
         !(st->decimal_type = import_attr("decimal", "Decimal")) ||
         !(st->ipv4_type = import_attr("ipaddress", "IPv4Address")) ||
         !(st->ipv6_type = import_attr("ipaddress", "IPv6Address")))
+        return -1;
+    if (!(st->decimal_exact = exact_decimal_context()))
         return -1;
     PyObject *safe = import_attr("uuid", "SafeUUID");
     if (!safe)

@@ -189,6 +189,22 @@ static int on_varint(void *ud, const cql_type *t, const uint8_t *p, size_t n)
     return put(ud, long_from_be(p, n, 1));
 }
 
+/* An unscaled value beyond 64 bits: Decimal(int) is exact, and so is scaling it
+ * in the never-rounding context (no text: Python refuses int -> str past 4,300 digits). */
+static PyObject *big_decimal_from(native_state *st, long long exponent, const uint8_t *u, size_t n)
+{
+    PyObject *big = long_from_be(u, n, 1);
+    if (!big)
+        return NULL;
+    PyObject *unscaled = PyObject_CallOneArg(st->decimal_type, big);
+    Py_DECREF(big);
+    if (!unscaled || exponent == 0)
+        return unscaled;
+    PyObject *scaled = PyObject_CallMethod(unscaled, "scaleb", "LO", exponent, st->decimal_exact);
+    Py_DECREF(unscaled);
+    return scaled;
+}
+
 static PyObject *decimal_from(native_state *st, int32_t scale, const uint8_t *u, size_t n)
 {
     long long exponent = -(long long)scale;
@@ -199,11 +215,7 @@ static PyObject *decimal_from(native_state *st, int32_t scale, const uint8_t *u,
         snprintf(buf, sizeof(buf), "%lldE%lld", (long long)small, exponent);
         text = PyUnicode_FromString(buf);
     } else {
-        PyObject *big = long_from_be(u, n, 1);
-        if (!big)
-            return NULL;
-        text = PyUnicode_FromFormat("%SE%lld", big, exponent);
-        Py_DECREF(big);
+        return big_decimal_from(st, exponent, u, n);
     }
     if (!text)
         return NULL;

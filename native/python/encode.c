@@ -238,9 +238,11 @@ static int enc_decimal(const enc_ctx *cx, const type_codec *tc, PyObject *v, cql
     if (!dec)
         return -1;
     PyObject *tup = PyObject_CallMethodNoArgs(dec, st->s_as_tuple);
-    Py_DECREF(dec);
-    if (!tup)
+    PyObject *dec_value = dec;
+    if (!tup) {
+        Py_DECREF(dec_value);
         return -1;
+    }
     int rc = -1;
     PyObject *unscaled = NULL;
     if (!PyTuple_Check(tup) || PyTuple_GET_SIZE(tup) != 3)
@@ -259,6 +261,16 @@ static int enc_decimal(const enc_ctx *cx, const type_codec *tc, PyObject *v, cql
         goto done;
     }
     Py_ssize_t nd = PyTuple_GET_SIZE(digits);
+    if (nd > 18) {
+        /* int(value scaled by 10**-e) is exact in the never-rounding context and
+         * needs no text (Python refuses str -> int past 4,300 digits) */
+        PyObject *whole = PyObject_CallMethod(dec_value, "scaleb", "LO", -e, st->decimal_exact);
+        unscaled = whole ? PyNumber_Long(whole) : NULL;
+        Py_XDECREF(whole);
+        if (!unscaled)
+            goto done;
+        goto write;
+    }
     char small[64];
     char *buf = nd + 2 <= (Py_ssize_t)sizeof(small) ? small : PyMem_Malloc((size_t)nd + 2);
     if (!buf) {
@@ -275,6 +287,7 @@ static int enc_decimal(const enc_ctx *cx, const type_codec *tc, PyObject *v, cql
         PyMem_Free(buf);
     if (!unscaled)
         goto done;
+write:;
     uint8_t sc[4];
     cql_store_be32(sc, (uint32_t)(int32_t)(-e));
     cql_wr_raw(w, sc, 4);
@@ -282,6 +295,7 @@ static int enc_decimal(const enc_ctx *cx, const type_codec *tc, PyObject *v, cql
 done:
     Py_XDECREF(unscaled);
     Py_DECREF(tup);
+    Py_DECREF(dec_value);
     if (rc < 0 && !PyErr_Occurred())
         TYPE_FAIL(NULL);
     return rc;

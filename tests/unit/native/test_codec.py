@@ -102,6 +102,22 @@ def test_wire_formats_match_the_spec(codec):
     assert codec("float").encode(1.5) == struct.pack(">f", 1.5)
 
 
+@pytest.mark.parametrize("digits", [19, 40, 4_300, 5_000, 20_000])
+@pytest.mark.parametrize("exponent", [0, -7, 12])
+def test_decimals_of_any_size_round_trip_exactly(codec, digits, exponent):
+    # Python refuses int <-> str past 4,300 digits; a legal decimal may have more
+    # (built here from digits, never through text)
+    unscaled = 10 ** (digits - 1) + 7
+    coefficient = (1, *([0] * (digits - 2)), 7)
+    for sign in (1, -1):
+        value = Decimal((0 if sign > 0 else 1, coefficient, exponent))
+        wire = codec("decimal").encode(value)
+        assert wire[:4] == struct.pack(">i", -exponent)
+        assert int.from_bytes(wire[4:], "big", signed=True) == sign * unscaled
+        back = codec("decimal").decode(wire)
+        assert back == value and back.as_tuple() == value.as_tuple()
+
+
 def test_uuid_is_a_real_uuid(codec):
     u = uuid.uuid4()
     got = roundtrip(codec("uuid"), u)
