@@ -87,6 +87,17 @@ void raise_exc(PyObject *exc /* stolen */)
     Py_DECREF(exc);
 }
 
+/* Raise ConnectionClosed (with the cause of the close) on a closed connection. */
+int refuse_if_closed(ConnObject *c)
+{
+    if (!c->closed)
+        return 0;
+    PyObject *e = closed_error(c);
+    if (e)
+        raise_exc(e);
+    return -1;
+}
+
 PyObject *closed_error(ConnObject *c)
 {
     PyObject *e = c->close_cause
@@ -591,12 +602,8 @@ static PyObject *conn_attach(PyObject *op, PyObject *loop)
         PyErr_SetString(PyExc_RuntimeError, "the connection is already attached to a loop");
         return NULL;
     }
-    if (c->closed) {
-        PyObject *e = closed_error(c);
-        if (e)
-            raise_exc(e);
+    if (refuse_if_closed(c) < 0)
         return NULL;
-    }
     pthread_mutex_lock(&c->mu);
     int busy = c->reading || c->io_users || c->streams.in_use;
     pthread_mutex_unlock(&c->mu);
@@ -663,12 +670,8 @@ static PyObject *conn_start_tls(PyObject *op, PyObject *args, PyObject *kwds)
         PyErr_SetString(PyExc_RuntimeError, "TLS is already on");
         return NULL;
     }
-    if (c->closed) {
-        PyObject *e = closed_error(c);
-        if (e)
-            raise_exc(e);
+    if (refuse_if_closed(c) < 0)
         return NULL;
-    }
     if (c->mode != MODE_BLOCKING || c->streams.in_use || c->sent_frames) {
         PyErr_SetString(PyExc_RuntimeError, "start_tls() must come before any request and before attach()");
         return NULL;

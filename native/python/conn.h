@@ -183,6 +183,7 @@ PyObject *make_exc(PyObject *type, const char *fmt, ...);
 PyObject *fetch_exc(void);
 void raise_exc(PyObject *exc /* stolen */);
 PyObject *closed_error(ConnObject *c);
+int refuse_if_closed(ConnObject *c);
 const char *consistency_name(unsigned v);
 void dl_unlink(req *r);
 void dl_append(ConnObject *c, req *r);

@@ -197,12 +197,8 @@ PyObject *async_run(ConnObject *c, op_t *o)
         PyErr_SetString(PyExc_RuntimeError, "call attach(loop) before the *_async methods");
         return NULL;
     }
-    if (c->closed) {
-        PyObject *e = closed_error(c);
-        if (e)
-            raise_exc(e);
+    if (refuse_if_closed(c) < 0)
         return NULL;
-    }
     req *r = req_alloc(c);
     if (!r)
         return NULL;

@@ -202,12 +202,8 @@ PyObject *sync_run(ConnObject *c, op_t *o)
                         "this connection is attached to an event loop: use the *_async methods");
         return NULL;
     }
-    if (c->closed) {
-        PyObject *e = closed_error(c);
-        if (e)
-            raise_exc(e);
+    if (refuse_if_closed(c) < 0)
         return NULL;
-    }
     req r;
     memset(&r, 0, sizeof(r));
     r.kind = o->kind;
@@ -221,12 +217,8 @@ PyObject *sync_run(ConnObject *c, op_t *o)
         r.ctx = o->cql;
     /* Every stream id taken (by other threads): wait for a reply to free one. */
     while (cql_streams_acquire(&c->streams, &r, &r.stream, &r.gen) != CQL_OK) {
-        if (c->closed) {
-            PyObject *e = closed_error(c);
-            if (e)
-                raise_exc(e);
+        if (refuse_if_closed(c) < 0)
             return NULL;
-        }
         if (r.has_deadline && now_mono() >= r.deadline) {
             PyErr_SetString(c->st->timed_out, "no free stream id within the request timeout");
             return NULL;
