@@ -28,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import enum
 import ipaddress
+import logging
 import socket
 import threading
 import time
@@ -74,6 +75,8 @@ Page = tuple[list[dict[str, Any]], bytes | None]
 _Arguments = tuple[int, int | None, bytes | None, int | None, int | None, float | None]
 #: how long a node that refused a connection is left alone
 NODE_RETRY_DELAY = 2.0
+
+log = logging.getLogger("coodie.native")
 
 
 class Keywords(TypedDict, total=False):
@@ -541,7 +544,7 @@ class Session:
 
         The only wait for schema agreement on coodie's native path (the ODM's
         schema sync relies on it); gives up, returning False, after
-        ``schema_agreement_timeout``.
+        ``schema_agreement_timeout`` with a warning on the ``coodie.native`` logger.
         """
         if len(self.nodes) < 2:
             return True
@@ -550,9 +553,15 @@ class Session:
         while True:
             local = yield from self._rows(conn, self._LOCAL_VERSION, timeout)
             peers = yield from self._rows(conn, self._PEER_VERSIONS, timeout)
-            if len(self._versions(local, peers)) <= 1:
+            versions = self._versions(local, peers)
+            if len(versions) <= 1:
                 return True
             if time.monotonic() >= deadline:
+                log.warning(
+                    "schema agreement not reached after %gs: the nodes report versions %s",
+                    self.schema_agreement_timeout,
+                    sorted(map(str, versions)),
+                )
                 return False
             yield pause(0.2)
 
