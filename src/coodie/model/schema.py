@@ -28,6 +28,7 @@ from coodie.model.types import (
     time_to_nanoseconds,
     udt_dependencies,
     udt_type_name,
+    unwrap,
 )
 
 
@@ -197,16 +198,8 @@ def build_column(name: str, annotation: Any, table: str) -> Column:
 
 
 def _map_entry_adapters(annotation: Any) -> tuple[TypeAdapter[Any], TypeAdapter[Any]]:
-    """Validators of a map annotation's keys and values (``Optional`` and markers looked through)."""
-    while True:
-        origin = typing.get_origin(annotation)
-        if origin is typing.Annotated:
-            annotation = typing.get_args(annotation)[0]
-        elif origin in (typing.Union, types.UnionType):
-            annotation = next(a for a in typing.get_args(annotation) if a is not type(None))
-        else:
-            break
-    key, value = typing.get_args(annotation)
+    """Validators of a map annotation's keys and values."""
+    key, value = typing.get_args(unwrap(annotation)[0])
     return TypeAdapter(key), TypeAdapter(value)
 
 

@@ -142,12 +142,17 @@ def _marker(meta: tuple[Any, ...], kind: type) -> Any:
     return None
 
 
-def cql_type_of(annotation: Any, *, where: str = "field") -> CqlType:
-    """The CQL type of a Python annotation (markers inside ``Annotated`` apply)."""
+def unwrap(annotation: Any) -> tuple[Any, tuple[Any, ...]]:
+    """An annotation's base type, ``Optional`` and ``Annotated`` looked through, and its markers."""
     base, meta = _split_annotated(annotation)
     base, _ = _strip_optional(base)
     base, inner_meta = _split_annotated(base)
-    meta = meta + inner_meta
+    return base, meta + inner_meta
+
+
+def cql_type_of(annotation: Any, *, where: str = "field") -> CqlType:
+    """The CQL type of a Python annotation (markers inside ``Annotated`` apply)."""
+    base, meta = unwrap(annotation)
     if _marker(meta, f.Counter) is not None:
         return _checked_override(base, "counter", where)
     vector = _marker(meta, f.Vector)
