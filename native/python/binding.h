@@ -51,6 +51,7 @@ typedef struct native_state {
     PyObject *s_days;
     PyObject *s_nanoseconds;
     PyObject *s_as_tuple;
+    PyObject *s_scaleb;
     PyObject *s_utcoffset;
     PyObject *s_set_result;
     PyObject *s_set_exception;

@@ -636,8 +636,14 @@ static PyObject *conn_attach(PyObject *op, PyObject *loop)
     PyObject *fd = PyLong_FromLong(c->fd);
     PyObject *r = fd ? call_loop(c, st->s_add_reader, fd, rd) : NULL;
     Py_XDECREF(fd);
-    if (!r) {
-        conn_clear(op);
+    if (!r) { /* still a blocking connection: drop only what attach took */
+        Py_CLEAR(c->create_future);
+        Py_CLEAR(c->call_soon);
+        Py_CLEAR(c->call_later);
+        Py_CLEAR(c->on_readable);
+        Py_CLEAR(c->on_writable);
+        Py_CLEAR(c->on_tick);
+        Py_CLEAR(c->loop);
         return NULL;
     }
     Py_DECREF(r);

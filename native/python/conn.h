@@ -211,6 +211,7 @@ PyObject *decode_reply(ConnObject *c, req *r, const cql_frame *f, cql_reader *bo
 
 /* conn_request.c */
 int encode_op(ConnObject *c, op_t *o, cql_writer *w, int16_t s, bound_values *bv);
+void note_compression(ConnObject *c, const op_t *o);
 int maybe_compress(ConnObject *c, cql_writer *w, size_t off);
 int opt_timeout(PyObject *v, double *out);
 

@@ -211,11 +211,7 @@ PyObject *async_run(ConnObject *c, op_t *o)
         PyErr_SetString(c->st->error, "no free stream id on this connection");
         return NULL;
     }
-    if (o->kind == K_STARTUP && !c->want_lz4) {
-        PyObject *comp = PyDict_GetItemString(o->dict, "COMPRESSION");
-        if (comp && PyUnicode_Check(comp) && PyUnicode_CompareWithASCIIString(comp, "lz4") == 0)
-            c->want_lz4 = 1;
-    }
+    note_compression(c, o);
     size_t off = c->wbuf.len;
     if (encode_op(c, o, &c->wbuf, r->stream, &c->bv) < 0 || maybe_compress(c, &c->wbuf, off) < 0) {
         c->wbuf.len = off;

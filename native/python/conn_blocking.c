@@ -239,11 +239,7 @@ PyObject *sync_run(ConnObject *c, op_t *o)
     cql_wr_init(&w);
     bound_values bv;
     bound_init(&bv);
-    if (c->want_lz4 == 0 && o->kind == K_STARTUP) {
-        PyObject *comp = PyDict_GetItemString(o->dict, "COMPRESSION");
-        if (comp && PyUnicode_Check(comp) && PyUnicode_CompareWithASCIIString(comp, "lz4") == 0)
-            c->want_lz4 = 1;
-    }
+    note_compression(c, o);
     int rc = encode_op(c, o, &w, r.stream, &bv);
     if (rc == 0)
         rc = maybe_compress(c, &w, 0);

@@ -42,6 +42,17 @@ static int fill_query_params(op_t *o, cql_query_params *qp)
 
 /* Append the frame of o (stream id s) to w. -1 with an exception on failure
  * (w unchanged). bv is scratch space for bound values. */
+/* A STARTUP asking for lz4: the frames after it are compressed (the STARTUP
+ * itself is not, so both engines call this before encoding it). */
+void note_compression(ConnObject *c, const op_t *o)
+{
+    if (o->kind != K_STARTUP || c->want_lz4)
+        return;
+    PyObject *comp = PyDict_GetItemString(o->dict, "COMPRESSION");
+    if (comp && PyUnicode_Check(comp) && PyUnicode_CompareWithASCIIString(comp, "lz4") == 0)
+        c->want_lz4 = 1;
+}
+
 int encode_op(ConnObject *c, op_t *o, cql_writer *w, int16_t s, bound_values *bv)
 {
     cql_request rq = {0, 0, s, NULL, 0};

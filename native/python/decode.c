@@ -200,7 +200,10 @@ static PyObject *big_decimal_from(native_state *st, long long exponent, const ui
     Py_DECREF(big);
     if (!unscaled || exponent == 0)
         return unscaled;
-    PyObject *scaled = PyObject_CallMethod(unscaled, "scaleb", "LO", exponent, st->decimal_exact);
+    PyObject *power = PyLong_FromLongLong(exponent);
+    PyObject *scaled = power ? PyObject_CallMethodObjArgs(unscaled, st->s_scaleb, power, st->decimal_exact, NULL)
+                             : NULL;
+    Py_XDECREF(power);
     Py_DECREF(unscaled);
     return scaled;
 }

@@ -238,9 +238,8 @@ static int enc_decimal(const enc_ctx *cx, const type_codec *tc, PyObject *v, cql
     if (!dec)
         return -1;
     PyObject *tup = PyObject_CallMethodNoArgs(dec, st->s_as_tuple);
-    PyObject *dec_value = dec;
     if (!tup) {
-        Py_DECREF(dec_value);
+        Py_DECREF(dec);
         return -1;
     }
     int rc = -1;
@@ -261,33 +260,23 @@ static int enc_decimal(const enc_ctx *cx, const type_codec *tc, PyObject *v, cql
         goto done;
     }
     Py_ssize_t nd = PyTuple_GET_SIZE(digits);
-    if (nd > 18) {
+    if (nd <= 18) { /* fits in 63 bits: summed from the digits */
+        long long whole = 0;
+        for (Py_ssize_t i = 0; i < nd; i++)
+            whole = whole * 10 + PyLong_AsLong(PyTuple_GET_ITEM(digits, i));
+        unscaled = PyLong_FromLongLong(PyObject_IsTrue(sign) ? -whole : whole);
+    } else {
         /* int(value scaled by 10**-e) is exact in the never-rounding context and
          * needs no text (Python refuses str -> int past 4,300 digits) */
-        PyObject *whole = PyObject_CallMethod(dec_value, "scaleb", "LO", -e, st->decimal_exact);
+        PyObject *power = PyLong_FromLongLong(-e);
+        PyObject *whole = power ? PyObject_CallMethodObjArgs(dec, st->s_scaleb, power, st->decimal_exact, NULL)
+                                : NULL;
+        Py_XDECREF(power);
         unscaled = whole ? PyNumber_Long(whole) : NULL;
         Py_XDECREF(whole);
-        if (!unscaled)
-            goto done;
-        goto write;
     }
-    char small[64];
-    char *buf = nd + 2 <= (Py_ssize_t)sizeof(small) ? small : PyMem_Malloc((size_t)nd + 2);
-    if (!buf) {
-        PyErr_NoMemory();
-        goto done;
-    }
-    Py_ssize_t k = 0;
-    buf[k++] = PyObject_IsTrue(sign) ? '-' : '+';
-    for (Py_ssize_t i = 0; i < nd; i++)
-        buf[k++] = (char)('0' + PyLong_AsLong(PyTuple_GET_ITEM(digits, i)));
-    buf[k] = 0;
-    unscaled = PyLong_FromString(buf, NULL, 10);
-    if (buf != small)
-        PyMem_Free(buf);
     if (!unscaled)
         goto done;
-write:;
     uint8_t sc[4];
     cql_store_be32(sc, (uint32_t)(int32_t)(-e));
     cql_wr_raw(w, sc, 4);
@@ -295,7 +284,7 @@ write:;
 done:
     Py_XDECREF(unscaled);
     Py_DECREF(tup);
-    Py_DECREF(dec_value);
+    Py_DECREF(dec);
     if (rc < 0 && !PyErr_Occurred())
         TYPE_FAIL(NULL);
     return rc;

@@ -329,7 +329,7 @@ static int native_exec(PyObject *module)
     if (intern(&st->s_int, "int") < 0 || intern(&st->s_is_safe, "is_safe") < 0 ||
         intern(&st->s_packed, "packed") < 0 || intern(&st->s_months, "months") < 0 ||
         intern(&st->s_days, "days") < 0 || intern(&st->s_nanoseconds, "nanoseconds") < 0 ||
-        intern(&st->s_as_tuple, "as_tuple") < 0 || intern(&st->s_utcoffset, "utcoffset") < 0 ||
+        intern(&st->s_as_tuple, "as_tuple") < 0 || intern(&st->s_scaleb, "scaleb") < 0 || intern(&st->s_utcoffset, "utcoffset") < 0 ||
         intern(&st->s_set_result, "set_result") < 0 ||
         intern(&st->s_set_exception, "set_exception") < 0 ||
         intern(&st->s_create_future, "create_future") < 0 ||
