@@ -292,3 +292,30 @@ def test_read_fix_turns_nested_nanosecond_times_into_time_objects():
     assert col.read_fix is not None
     assert col.read_fix({"a": [(1, 5_000)]}) == {"a": [(1, dt.time(0, 0, 0, 5))]}
     assert col.read_fix(None) == {}
+
+
+def test_markers_inside_optional_count_like_markers_outside():
+    from typing import Optional
+
+    class Row(Document):
+        id: Annotated[int, PrimaryKey()]
+        inside: Optional[Annotated[str, Indexed()]] = None  # noqa: UP045 (the spelling under test)
+        outside: Annotated[Optional[str], Indexed()] = None  # noqa: UP045
+
+    schema = build_table_schema(Row, table="row")
+    assert schema.column("inside").definition.index
+    assert schema.column("outside").definition.index
+
+
+def test_none_is_refused_for_a_column_that_is_not_optional():
+    class Row(Document):
+        id: Annotated[int, PrimaryKey()]
+        count: int = 0
+        note: str | None = None
+        tags: list[str] = []
+
+    schema = build_table_schema(Row, table="row")
+    with pytest.raises(SchemaError, match="'count' is not Optional"):
+        schema.column("count").validate(None)
+    assert schema.column("note").validate(None) is None
+    assert schema.column("tags").validate(None) is None  # a null collection reads back empty

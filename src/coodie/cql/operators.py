@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from coodie.exceptions import InvalidQueryError, SchemaError
+from coodie.exceptions import InvalidQueryError
 from coodie.model.schema import Column, TableSchema
 from coodie.support.cql_names import quote
 
@@ -294,11 +294,6 @@ def parse_assignments(
         if col.counter:
             raise InvalidQueryError(f"update: {name!r} is a counter; use increment()/decrement()")
         if not keyword:
-            if value is None and not (col.optional or col.type.is_collection):
-                raise SchemaError(
-                    f"update: column {name!r} is not Optional, so it cannot be set to None "
-                    "(its row could no longer be read into the model)"
-                )
             checked = col.validate(value)
             plain[name] = checked
             assignments.append(Assignment(col.name, "set", (checked,)))

@@ -30,6 +30,7 @@ from coodie.model.types import (
     udt_type_name,
     unwrap,
 )
+from coodie.model.types import marker as marker_of
 
 
 @dataclass
@@ -61,6 +62,11 @@ class Column:
         if value is None:
             if self.is_key:
                 raise SchemaError(f"column {self.name!r} is part of the primary key and cannot be None")
+            if not (self.optional or self.type.is_collection):
+                raise SchemaError(
+                    f"column {self.name!r} is not Optional, so it cannot be None "
+                    "(a null there could no longer be read into the model)"
+                )
             return None
         assert self.adapter is not None
         return self._checked(self.adapter, value, str(self.type))
@@ -145,15 +151,10 @@ class TableSchema:
 def build_column(name: str, annotation: Any, table: str) -> Column:
     where = f"field {name!r}"
     cql = cql_type_of(annotation, where=where)
-    meta = typing.get_args(annotation)[1:] if typing.get_origin(annotation) is typing.Annotated else ()
+    _, meta = unwrap(annotation)  # markers outside and inside Optional alike
 
     def marker(kind: type) -> Any:
-        for m in meta:
-            if isinstance(m, kind):
-                return m
-            if isinstance(m, type) and issubclass(m, kind):
-                return m()
-        return None
+        return marker_of(meta, kind)
 
     pk, ck, idx = marker(f.PrimaryKey), marker(f.ClusteringKey), marker(f.Indexed)
     vidx = marker(f.VectorIndex)

@@ -135,7 +135,8 @@ def _split_annotated(annotation: Any) -> tuple[Any, tuple[Any, ...]]:
     return annotation, ()
 
 
-def _marker(meta: tuple[Any, ...], kind: type) -> Any:
+def marker(meta: tuple[Any, ...], kind: type) -> Any:
+    """The marker of this kind among an annotation's markers (a marker class counts as its instance)."""
     for m in meta:
         if isinstance(m, kind) or (isinstance(m, type) and issubclass(m, kind)):
             return m() if isinstance(m, type) else m
@@ -153,19 +154,19 @@ def unwrap(annotation: Any) -> tuple[Any, tuple[Any, ...]]:
 def cql_type_of(annotation: Any, *, where: str = "field") -> CqlType:
     """The CQL type of a Python annotation (markers inside ``Annotated`` apply)."""
     base, meta = unwrap(annotation)
-    if _marker(meta, f.Counter) is not None:
+    if marker(meta, f.Counter) is not None:
         return _checked_override(base, "counter", where)
-    vector = _marker(meta, f.Vector)
+    vector = marker(meta, f.Vector)
     if vector is not None:
         elem = typing.get_args(base)
         if typing.get_origin(base) is not list or len(elem) != 1 or elem[0] is not float:
             raise SchemaError(f"{where}: Vector() applies only to list[float], not {base!r}")
         return CqlType("vector", (CqlType("float"),), dimensions=vector.dimensions)
-    override = _marker(meta, f.CqlTypeOverride)
+    override = marker(meta, f.CqlTypeOverride)
     if override is not None:
         return _checked_override(base, override.cql_type, where)
     t = _map_base(base, where)
-    if _marker(meta, f.Frozen) is not None:
+    if marker(meta, f.Frozen) is not None:
         t = t.frozen_copy()
     return t
 

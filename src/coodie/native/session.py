@@ -49,6 +49,7 @@ from coodie.native.health import DEFAULT_HEARTBEAT_INTERVAL, Backoff, Heartbeat
 from coodie.native.routing import Ask, Router
 from coodie.native.runner import Plan, call, pause, run_async, run_blocking
 from coodie.support.cql_names import quote
+from coodie.support.hosts import split_host_port
 from coodie.support.lru import LRU
 from coodie.support.options import DEFAULT_OPTIONS, Consistency, ExecOptions
 
@@ -154,21 +155,8 @@ def parse_contact_points(hosts: Sequence[str] | None, port: int | None) -> list[
     """``"host"``, ``"host:port"``, ``"[v6]:port"`` or a bare IPv6 address."""
     nodes: list[Node] = []
     for raw in hosts or ["127.0.0.1"]:
-        h = raw.strip()
-        node_port = port or DEFAULT_PORT
-        if h.startswith("["):
-            host, _, rest = h[1:].partition("]")
-            if rest.startswith(":") and rest[1:].isdigit():
-                node_port = int(rest[1:])
-        elif h.count(":") == 1:
-            host, _, p = h.partition(":")
-            if p.isdigit():
-                node_port = int(p)
-            else:
-                host = h
-        else:
-            host = h
-        nodes.append(Node(host, node_port))
+        host, own_port = split_host_port(raw.strip())
+        nodes.append(Node(host, own_port or port or DEFAULT_PORT))
     return nodes
 
 
@@ -564,12 +552,6 @@ class Session:
                 )
                 return False
             yield pause(0.2)
-
-    def await_schema_agreement(self, conn: Conn) -> bool:
-        return run_blocking(self._agreement(conn))
-
-    async def await_schema_agreement_async(self, conn: Conn) -> bool:
-        return await run_async(self._agreement(conn))
 
     def _after_query(self, conn: Conn, info: Any) -> Plan[None]:
         """What a QUERY's result reports: a keyspace change, or a schema change to wait out."""

@@ -104,6 +104,8 @@ class ExecOptions:
         timestamp: int | None = None,
     ) -> ExecOptions:
         """Options from what a user writes: levels by name (any case) or code."""
+        if (consistency, serial_consistency, timeout, page_size, paging_state, timestamp) == (None,) * 6:
+            return DEFAULT_OPTIONS  # shared, so backends can keep precomputed defaults for it
         return cls(
             consistency=None if consistency is None else Consistency.parse(consistency),
             serial_consistency=None

@@ -73,7 +73,7 @@ def timestamp_ms(v: Any) -> Any:
     rounds toward zero there, one millisecond off). Naive datetimes are UTC."""
     if not isinstance(v, dt.datetime):
         return v
-    delta = (v if v.tzinfo is not None else v.replace(tzinfo=dt.timezone.utc)) - EPOCH
+    delta = as_utc(v) - EPOCH
     return delta.days * 86_400_000 + delta.seconds * 1000 + delta.microseconds // 1000
 
 
