@@ -6,6 +6,21 @@ does); ``coodie.sync`` has the blocking one with the same names.
 
 from __future__ import annotations
 
+# Upstream's module paths stay reachable as attributes of the package
+# (``import coodie; coodie.fields.PrimaryKey``), as they were when they held the code.
+from coodie import (  # noqa: F401  (imported for the attributes)
+    batch,
+    cql_builder,
+    document,
+    fields,
+    plan,
+    query,
+    results,
+    schema,
+    schema_sync,
+    types,
+    usertype,
+)
 from coodie._version import __version__ as __version__
 from coodie.aio import (
     AsyncBatchQuery,

@@ -110,3 +110,10 @@ def test_the_facades_keep_their_module_paths():
     assert coodie.aio.document.Document is coodie.aio.Document
     assert coodie.sync.query.QuerySet is coodie.sync.QuerySet
     assert coodie.aio.query.QuerySet is coodie.aio.QuerySet
+
+
+@pytest.mark.parametrize("old_path", sorted(PATHS))
+def test_old_path_is_an_attribute_of_the_package(old_path):
+    import coodie
+
+    assert getattr(coodie, old_path.removeprefix("coodie.")) is importlib.import_module(old_path)
